@@ -1,0 +1,22 @@
+"""aiagents: engineer LLM features with tests, evals, versioned prompts and traces."""
+
+from aiagents.errors import (
+    AiAgentsError,
+    OutputValidationError,
+    PromptError,
+    RunError,
+    UserError,
+)
+from aiagents.settings import Settings, get_settings
+
+__all__ = [
+    # settings
+    "Settings",
+    "get_settings",
+    # errors
+    "AiAgentsError",
+    "UserError",
+    "PromptError",
+    "RunError",
+    "OutputValidationError",
+]

@@ -1,0 +1,23 @@
+"""The `aiagents` command: one module per command group, wired together here."""
+
+from __future__ import annotations
+
+import typer
+
+from aiagents.cli import prompts_cmd
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="aiagents",
+    help="Engineer LLM features: typed prompt calls, RAG, agents, evals, traced into Phoenix.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+# Each command-group module exposes `register(app)`; add one line per group.
+prompts_cmd.register(app)
+
+
+def main() -> None:
+    app()

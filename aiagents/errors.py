@@ -1,0 +1,67 @@
+"""Two error families: `UserError` for misuse (fix your input), `RunError` for failures during a run."""
+
+from __future__ import annotations
+
+__all__ = [
+    "AiAgentsError",
+    "UserError",
+    "PromptError",
+    "PromptFileError",
+    "MissingVariableError",
+    "UnknownVariableError",
+    "PromptNotFoundError",
+    "UnknownModelError",
+    "ModelNotConfiguredError",
+    "RunError",
+    "OutputValidationError",
+]
+
+
+class AiAgentsError(Exception):
+    """Base of every error the framework raises on purpose."""
+
+
+class UserError(AiAgentsError):
+    """The caller misused the framework; the message says what to change."""
+
+
+class PromptError(UserError):
+    """A prompt file or its rendering is wrong."""
+
+
+class PromptFileError(PromptError):
+    """A prompt file cannot be parsed (names the file and, where known, the line)."""
+
+
+class PromptNotFoundError(PromptError):
+    """No prompt (or no such version/label) by that name."""
+
+
+class MissingVariableError(PromptError):
+    """Rendering lacks a variable the template needs."""
+
+
+class UnknownVariableError(PromptError):
+    """Rendering got a variable the prompt does not declare."""
+
+
+class UnknownModelError(UserError):
+    """A model name that `resolve_model` cannot map to a provider."""
+
+
+class ModelNotConfiguredError(UserError):
+    """A provider model was asked for but its API key is not configured."""
+
+
+class RunError(AiAgentsError):
+    """Something failed while a task or agent was running."""
+
+
+class OutputValidationError(RunError):
+    """The model's output did not fit the output schema after all retries."""
+
+    def __init__(self, message: str, *, attempts: int, last_output: str | None, errors: str) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.last_output = last_output
+        self.errors = errors

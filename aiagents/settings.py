@@ -1,0 +1,93 @@
+"""One `Settings` object for the whole framework, read from `AIAGENTS_*` variables and `.env`."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings", "reset_settings"]
+
+
+class Settings(BaseSettings):
+    """Framework configuration. Every field can be set as `AIAGENTS_<FIELD>` or in `.env`.
+
+    The standard provider variables (`OPENAI_API_KEY`, `OPENAI_BASE_URL`, `ANTHROPIC_API_KEY`) and
+    `PHOENIX_COLLECTOR_ENDPOINT` are honoured when the `AIAGENTS_` form is not set.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="AIAGENTS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(default=Path(".aiagents"), description="All local state lives here.")
+    model: str | None = Field(
+        default=None, description="Default model, e.g. 'openai:gpt-4.1-mini' or 'offline'."
+    )
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    anthropic_api_key: SecretStr | None = None
+    phoenix_collector_endpoint: str | None = Field(
+        default=None, description="Phoenix base URL, e.g. http://127.0.0.1:6006"
+    )
+    phoenix_project: str = "aiagents"
+    phoenix_api_key: SecretStr | None = None
+    tracing: bool = Field(default=True, description="Export spans (to Phoenix or the local spool).")
+    prompts_dir: Path | None = Field(
+        default=None, description="Extra folder of prompt files, searched before the shipped prompts."
+    )
+    trace_media: str = Field(
+        default="inline", description="How images appear on spans: 'inline' data or 'hash' only."
+    )
+
+    @field_validator("openai_api_key", "anthropic_api_key", "phoenix_api_key", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value in ("", None) else value
+
+    def model_post_init(self, _context: object) -> None:
+        fallbacks = {
+            "openai_api_key": "OPENAI_API_KEY",
+            "openai_base_url": "OPENAI_BASE_URL",
+            "anthropic_api_key": "ANTHROPIC_API_KEY",
+            "phoenix_collector_endpoint": "PHOENIX_COLLECTOR_ENDPOINT",
+            "phoenix_api_key": "PHOENIX_API_KEY",
+        }
+        for field, env in fallbacks.items():
+            if getattr(self, field) is None and os.environ.get(env):
+                value = os.environ[env]
+                setattr(self, field, SecretStr(value) if field.endswith("_key") else value)
+
+    # Derived locations under the data folder.
+    @property
+    def phoenix_dir(self) -> Path:
+        return self.data_dir / "phoenix"
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.data_dir / "spool"
+
+    @property
+    def indexes_dir(self) -> Path:
+        return self.data_dir / "indexes"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; `reset_settings()` re-reads the environment)."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()
