@@ -24,12 +24,11 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default=Path(".aiagents"), description="All local state lives here.")
-    model: str | None = Field(
-        default=None, description="Default model, e.g. 'openai:gpt-4.1-mini' or 'offline'."
-    )
+    model: str | None = Field(default=None, description="Default model, e.g. 'openai:gpt-4.1-mini' or 'offline'.")
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
     anthropic_api_key: SecretStr | None = None
+    max_retries: int = Field(default=3, description="Provider SDK retries on 429/5xx and connection errors.")
     phoenix_collector_endpoint: str | None = Field(
         default=None, description="Phoenix base URL, e.g. http://127.0.0.1:6006"
     )
@@ -39,9 +38,7 @@ class Settings(BaseSettings):
     prompts_dir: Path | None = Field(
         default=None, description="Extra folder of prompt files, searched before the shipped prompts."
     )
-    trace_media: str = Field(
-        default="inline", description="How images appear on spans: 'inline' data or 'hash' only."
-    )
+    trace_media: str = Field(default="inline", description="How images appear on spans: 'inline' data or 'hash' only.")
 
     @field_validator("openai_api_key", "anthropic_api_key", "phoenix_api_key", mode="before")
     @classmethod

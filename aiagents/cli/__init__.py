@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from aiagents.cli import prompts_cmd
+from aiagents.cli import demo_cmd, prompts_cmd, retail_cmd, task_cmd, tracing_cmd
 
 __all__ = ["app", "main"]
 
@@ -17,6 +17,10 @@ app = typer.Typer(
 
 # Each command-group module exposes `register(app)`; add one line per group.
 prompts_cmd.register(app)
+task_cmd.register(app)
+tracing_cmd.register(app)
+demo_cmd.register(app)
+retail_cmd.register(app)
 
 
 def main() -> None:

@@ -1,12 +1,38 @@
-"""Tracing: OpenTelemetry + OpenInference, exported to Phoenix (placeholder; `setup` lands next)."""
+"""Tracing: OpenTelemetry + OpenInference spans, exported over OTLP/HTTP to Phoenix, spooled when it is down."""
 
 from __future__ import annotations
 
 from opentelemetry import trace
 
-__all__ = ["get_tracer"]
+from aiagents.tracing.setup import DEFAULT_PHOENIX_URL, Tracing, current_tracing, phoenix_url, setup, shutdown
+from aiagents.tracing.spool import PushReport, SpoolingExporter, push_spool, spool_status, traces_url
+
+__all__ = [
+    # pipeline
+    "setup",
+    "shutdown",
+    "current_tracing",
+    "Tracing",
+    "get_tracer",
+    "phoenix_url",
+    "DEFAULT_PHOENIX_URL",
+    # spool
+    "SpoolingExporter",
+    "PushReport",
+    "push_spool",
+    "spool_status",
+    "traces_url",
+    # helpers
+    "trace_id_hex",
+]
 
 
 def get_tracer(name: str = "aiagents") -> trace.Tracer:
     """A tracer on the provider that `setup()` registered (a no-op one before setup)."""
     return trace.get_tracer(name)
+
+
+def trace_id_hex(span: trace.Span | None = None) -> str | None:
+    """The 32-hex-digit trace id of `span` (or the current span), as Phoenix shows it; None when not recording."""
+    context = (span or trace.get_current_span()).get_span_context()
+    return f"{context.trace_id:032x}" if context.is_valid else None

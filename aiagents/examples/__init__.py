@@ -1,0 +1,5 @@
+"""Worked examples that ship with the framework (output models referenced by the shipped prompts)."""
+
+from aiagents.examples.listing import CATEGORIES, CONDITIONS, ListingAttributes
+
+__all__ = ["CATEGORIES", "CONDITIONS", "ListingAttributes"]

@@ -1,0 +1,33 @@
+"""Model layer: resolve a model name to a pydantic-ai model; the offline baseline; usage and cost."""
+
+from aiagents.models.extractive import ExtractiveAnswer, Source, answer_extractively
+from aiagents.models.offline import OFFLINE_MODEL_NAME, OfflineModel, offline_policy
+from aiagents.models.resolve import (
+    OFFLINE,
+    ResolvedModel,
+    default_model_name,
+    model_display_name,
+    resolve_model,
+)
+from aiagents.models.schema_fill import fill_schema
+from aiagents.models.usage import CallUsage, usage_of
+
+__all__ = [
+    # resolution
+    "OFFLINE",
+    "ResolvedModel",
+    "default_model_name",
+    "model_display_name",
+    "resolve_model",
+    # offline baseline
+    "OFFLINE_MODEL_NAME",
+    "OfflineModel",
+    "offline_policy",
+    "fill_schema",
+    "Source",
+    "ExtractiveAnswer",
+    "answer_extractively",
+    # usage
+    "CallUsage",
+    "usage_of",
+]

@@ -1,0 +1,138 @@
+"""The offline model: a deterministic policy behind pydantic-ai's `FunctionModel`.
+
+It needs no key and no network, so demos and tests run anywhere. It is a *baseline*, clearly named
+`offline-baseline` in traces and logs: structured output is filled by heuristics from the input,
+agents search with the question and answer extractively from the results, citing sources.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelRequest,
+    ModelResponse,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+    UserPromptPart,
+)
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.tools import ToolDefinition
+
+from aiagents.models.extractive import Source, answer_extractively, parse_sources
+from aiagents.models.schema_fill import fill_schema
+
+__all__ = ["OFFLINE_MODEL_NAME", "OfflineModel", "offline_policy"]
+
+OFFLINE_MODEL_NAME = "offline-baseline"
+
+
+class OfflineModel(FunctionModel):
+    """pydantic-ai model running `offline_policy`."""
+
+    def __init__(self) -> None:
+        super().__init__(offline_policy, model_name=OFFLINE_MODEL_NAME)
+
+    @property
+    def system(self) -> str:
+        return "offline"
+
+
+def offline_policy(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+    """Decide the next response from the conversation so far (see module docstring)."""
+    prompt = _last_user_text(messages)
+    returns = _tool_returns_since_last_prompt(messages)
+    search_tool = _search_tool(info.function_tools)
+    if search_tool is not None and not returns:
+        return ModelResponse(parts=[ToolCallPart(search_tool.name, _search_args(search_tool, _question(prompt)))])
+    sources = [s for r in returns for s in _sources_from_return(r)] or parse_sources(prompt)
+    if sources or search_tool is not None:
+        answer = answer_extractively(_question(prompt), sources)
+        if info.output_tools:
+            tool = info.output_tools[0]
+            args = fill_schema(tool.parameters_json_schema, answer.text)
+            props = tool.parameters_json_schema.get("properties", {})
+            args.update({k: v for k, v in _answer_fields(answer).items() if k in props})
+            return ModelResponse(parts=[ToolCallPart(tool.name, args)])
+        return ModelResponse(parts=[TextPart(answer.text)])
+    subject = _subject(prompt)
+    if info.output_tools:
+        tool = info.output_tools[0]
+        return ModelResponse(parts=[ToolCallPart(tool.name, fill_schema(tool.parameters_json_schema, subject))])
+    return ModelResponse(parts=[TextPart(subject)])
+
+
+def _subject(prompt: str) -> str:
+    """The input inside a rendered prompt: its last paragraph (shipped prompts put the input last)."""
+    paragraphs = [p.strip() for p in prompt.strip().split("\n\n") if p.strip()]
+    return paragraphs[-1] if paragraphs else ""
+
+
+def _answer_fields(answer: Any) -> dict[str, Any]:
+    return {
+        "answer": answer.text,
+        "found_answer": answer.found,
+        "references": answer.references,
+        "confidence": answer.confidence,
+    }
+
+
+def _last_user_text(messages: list[ModelMessage]) -> str:
+    for message in reversed(messages):
+        if isinstance(message, ModelRequest):
+            for part in reversed(message.parts):
+                if isinstance(part, UserPromptPart):
+                    if isinstance(part.content, str):
+                        return part.content
+                    return "\n".join(c for c in part.content if isinstance(c, str))
+    return ""
+
+
+def _tool_returns_since_last_prompt(messages: list[ModelMessage]) -> list[ToolReturnPart]:
+    returns: list[ToolReturnPart] = []
+    for message in reversed(messages):
+        if isinstance(message, ModelRequest):
+            if any(isinstance(p, UserPromptPart) for p in message.parts):
+                break
+            returns = [p for p in message.parts if isinstance(p, ToolReturnPart)] + returns
+    return returns
+
+
+def _search_tool(tools: list[ToolDefinition]) -> ToolDefinition | None:
+    for tool in tools:
+        props = tool.parameters_json_schema.get("properties", {})
+        if ("search" in tool.name or "retriev" in tool.name) and "query" in props:
+            return tool
+    return None
+
+
+def _search_args(tool: ToolDefinition, question: str) -> dict[str, Any]:
+    return {"query": question}
+
+
+def _question(prompt: str) -> str:
+    """The question inside a rendered prompt: the text after 'Question:' if the prompt labels it."""
+    for line in prompt.splitlines():
+        if line.lower().startswith("question:"):
+            return line.split(":", 1)[1].strip()
+    return prompt.strip()
+
+
+def _sources_from_return(part: ToolReturnPart) -> list[Source]:
+    content = part.content
+    if isinstance(content, str):
+        try:
+            content = json.loads(content)
+        except ValueError:
+            return parse_sources(content) or [Source(id=part.tool_name, text=content)]
+    if isinstance(content, dict):
+        content = content.get("hits") or content.get("results") or content.get("documents") or [content]
+    sources = []
+    for item in content if isinstance(content, list) else []:
+        item = item if isinstance(item, dict) else getattr(item, "__dict__", {})
+        if "text" in item:
+            sources.append(Source(id=str(item.get("id", len(sources))), text=str(item["text"])))
+    return sources

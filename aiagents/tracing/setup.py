@@ -1,0 +1,112 @@
+"""`setup()`: one tracer provider for the process, OpenInference-shaped spans, exported to Phoenix."""
+
+from __future__ import annotations
+
+import atexit
+from dataclasses import dataclass
+
+from openinference.instrumentation.pydantic_ai import OpenInferenceSpanProcessor
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+
+from aiagents.settings import Settings, get_settings
+from aiagents.tracing.spool import SpoolingExporter
+
+__all__ = ["DEFAULT_PHOENIX_URL", "Tracing", "setup", "current_tracing", "phoenix_url", "shutdown"]
+
+DEFAULT_PHOENIX_URL = "http://127.0.0.1:6006"
+_PROJECT_NAME = "openinference.project.name"  # openinference.semconv.resource.ResourceAttributes.PROJECT_NAME
+
+
+@dataclass(kw_only=True)
+class Tracing:
+    """The registered tracing pipeline."""
+
+    provider: TracerProvider
+    exporter: SpanExporter
+    project: str
+    endpoint: str
+
+    def flush(self, timeout_millis: int = 10_000) -> bool:
+        return self.provider.force_flush(timeout_millis)
+
+
+_current: Tracing | None = None
+_provider: TracerProvider | None = None
+
+
+class _SwitchExporter(SpanExporter):
+    """Delegates to the exporter of the latest `setup()` call: the global provider can be set only once."""
+
+    def __init__(self) -> None:
+        self.target: SpanExporter | None = None
+
+    def export(self, spans):  # type: ignore[no-untyped-def]
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
+        return self.target.export(spans) if self.target is not None else SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        if self.target is not None:
+            self.target.shutdown()
+
+
+_switch = _SwitchExporter()
+
+
+def phoenix_url(settings: Settings | None = None) -> str:
+    """Phoenix base URL: `PHOENIX_COLLECTOR_ENDPOINT` / `AIAGENTS_PHOENIX_COLLECTOR_ENDPOINT` or the local default."""
+    settings = settings or get_settings()
+    url = (settings.phoenix_collector_endpoint or DEFAULT_PHOENIX_URL).rstrip("/")
+    return url.removesuffix("/v1/traces")
+
+
+def setup(
+    project: str | None = None,
+    *,
+    endpoint: str | None = None,
+    settings: Settings | None = None,
+    exporter: SpanExporter | None = None,
+    batch: bool = True,
+) -> Tracing:
+    """Register the global tracer provider and point its exporter at Phoenix (or `exporter`).
+
+    The provider is created once per process; calling `setup` again re-points the exporter.
+
+    Spans get OpenInference attributes (pydantic-ai's GenAI attributes are rewritten by
+    `OpenInferenceSpanProcessor`, added before the exporting processor) and go over OTLP/HTTP to Phoenix;
+    when Phoenix is unreachable they are spooled under the data folder (`aiagents traces push` sends them).
+    Pass `exporter` to send spans elsewhere (tests use an in-memory exporter).
+    """
+    global _current, _provider
+    settings = settings or get_settings()
+    project = project or settings.phoenix_project
+    endpoint = endpoint or phoenix_url(settings)
+    headers = {}
+    if settings.phoenix_api_key is not None:
+        headers["Authorization"] = f"Bearer {settings.phoenix_api_key.get_secret_value()}"
+    exporter = exporter or SpoolingExporter(endpoint, settings.spool_dir, headers=headers)
+    if _provider is None:
+        _provider = TracerProvider(resource=Resource.create({_PROJECT_NAME: project}))
+        _provider.add_span_processor(OpenInferenceSpanProcessor())
+        _provider.add_span_processor(BatchSpanProcessor(_switch) if batch else SimpleSpanProcessor(_switch))
+        trace.set_tracer_provider(_provider)
+        atexit.register(shutdown)
+    else:
+        _provider.force_flush()  # the project of the first setup stays: a resource cannot change
+        project = _provider.resource.attributes.get(_PROJECT_NAME, project)  # type: ignore[assignment]
+    _switch.target = exporter
+    _current = Tracing(provider=_provider, exporter=exporter, project=project, endpoint=endpoint)
+    return _current
+
+
+def current_tracing() -> Tracing | None:
+    return _current
+
+
+def shutdown() -> None:
+    """Flush every pending span (registered with atexit)."""
+    if _provider is not None:
+        _provider.force_flush()
