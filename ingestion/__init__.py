@@ -1,0 +1,78 @@
+"""Ingestion: sources -> documents -> chunks -> embeddings -> index, incremental and resumable.
+
+```python
+from ingestion import ingest
+
+report = ingest("docs/", "help-center")  # a folder, a .jsonl/.csv/.json file or a BEIR corpus
+print(report.new, report.changed, report.unchanged, report.deleted, report.skipped)
+```
+"""
+
+from __future__ import annotations
+
+from ingestion.chunkers import (
+    CHUNKERS,
+    Chunker,
+    MarkdownChunker,
+    SentenceChunker,
+    WindowChunker,
+    get_chunker,
+    markdown_sections,
+    sentence_spans,
+)
+from ingestion.documents import Document, Problem, content_hash, text_hash
+from ingestion.errors import ChunkerError, IngestionError, IngestRunError, SourceError
+from ingestion.manifest import Manifest, ManifestEntry
+from ingestion.pipeline import ingest, manifest_path
+from ingestion.report import IngestReport
+from ingestion.sources import (
+    BeirSource,
+    FolderSource,
+    RecordsSource,
+    Source,
+    SourceKind,
+    detect_kind,
+    html_to_text,
+    open_source,
+    read_all,
+    split_front_matter,
+)
+
+__all__ = [
+    # pipeline
+    "ingest",
+    "IngestReport",
+    "Manifest",
+    "ManifestEntry",
+    "manifest_path",
+    # documents
+    "Document",
+    "Problem",
+    "content_hash",
+    "text_hash",
+    # sources
+    "Source",
+    "SourceKind",
+    "FolderSource",
+    "RecordsSource",
+    "BeirSource",
+    "open_source",
+    "detect_kind",
+    "read_all",
+    "split_front_matter",
+    "html_to_text",
+    # chunkers
+    "Chunker",
+    "MarkdownChunker",
+    "SentenceChunker",
+    "WindowChunker",
+    "CHUNKERS",
+    "get_chunker",
+    "markdown_sections",
+    "sentence_spans",
+    # errors
+    "IngestionError",
+    "SourceError",
+    "ChunkerError",
+    "IngestRunError",
+]
