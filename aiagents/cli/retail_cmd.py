@@ -41,9 +41,7 @@ def register(app: typer.Typer) -> None:
 
     @group.command("replay")
     def replay(
-        data: Path = typer.Option(
-            ..., "--data", help="tau-bench retail folder (db/ and retail_tasks_*.jsonl)."
-        ),
+        data: Path = typer.Option(..., "--data", help="tau-bench retail folder (db/ and retail_tasks_*.jsonl)."),
         mode: str = typer.Option(
             "tools",
             "--mode",
@@ -79,12 +77,8 @@ def register(app: typer.Typer) -> None:
 
     @group.command("run")
     def run(
-        data: Path = typer.Option(
-            ..., "--data", help="tau-bench retail folder (db/ and retail_tasks_*.jsonl)."
-        ),
-        model: str = typer.Option(
-            ..., "--model", help="Model name, e.g. 'openai:gpt-4.1-mini' or 'offline'."
-        ),
+        data: Path = typer.Option(..., "--data", help="tau-bench retail folder (db/ and retail_tasks_*.jsonl)."),
+        model: str = typer.Option(..., "--model", help="Model name, e.g. 'openai:gpt-4.1-mini' or 'offline'."),
         limit: int | None = typer.Option(None, "--limit", min=1, help="Run only the first N tasks."),
         split: str | None = typer.Option(
             None, "--split", help="Only this task file, e.g. 'dev' for retail_tasks_dev.jsonl."

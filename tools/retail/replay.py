@@ -106,9 +106,7 @@ async def replay_gold(data_dir: str | Path, *, mode: ReplayMode = "tools") -> Re
                 reasons.append(f"missing outputs {score.missing_outputs}")
             if error:
                 reasons.append(error)
-            report.failures.append(
-                ReplayFailure(file=path.name, task_id=task.task_id, reason="; ".join(reasons))
-            )
+            report.failures.append(ReplayFailure(file=path.name, task_id=task.task_id, reason="; ".join(reasons)))
         report.files[path.name] = {"tasks": len(tasks), "reward_1": ok}
         report.tasks += len(tasks)
         report.reward_1 += ok

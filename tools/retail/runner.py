@@ -145,8 +145,9 @@ def _tool_calls(messages: Sequence[ModelMessage]) -> list[ToolCall]:
     for m in messages:
         for part in getattr(m, "parts", ()):
             if isinstance(part, ToolReturnPart):
+                # A call whose arguments failed validation comes back with outcome 'retried' (pydantic-ai 2).
                 text = part.model_response_str()
-                returns[part.tool_call_id] = (text, text.startswith("Error:"))
+                returns[part.tool_call_id] = (text, part.outcome != "success" or text.startswith("Error:"))
             elif isinstance(part, RetryPromptPart) and part.tool_call_id:
                 returns[part.tool_call_id] = (part.model_response(), True)
     calls = []
@@ -155,9 +156,7 @@ def _tool_calls(messages: Sequence[ModelMessage]) -> list[ToolCall]:
             for part in m.parts:
                 if isinstance(part, ToolCallPart):
                     result, is_error = returns.get(part.tool_call_id, ("(no result)", True))
-                    calls.append(
-                        ToolCall(name=part.tool_name, args=part.args, result=result, is_error=is_error)
-                    )
+                    calls.append(ToolCall(name=part.tool_name, args=part.args, result=result, is_error=is_error))
     return calls
 
 

@@ -277,9 +277,7 @@ class RetailTools:
         net: dict[str, float] = {}
         for entry in order["payment_history"]:
             sign = 1 if entry["transaction_type"] == "payment" else -1
-            net[entry["payment_method_id"]] = (
-                net.get(entry["payment_method_id"], 0.0) + sign * entry["amount"]
-            )
+            net[entry["payment_method_id"]] = net.get(entry["payment_method_id"], 0.0) + sign * entry["amount"]
         order = self.db.orders.edit(order_id)
         user = None
         for method_id, amount in net.items():
@@ -325,10 +323,7 @@ class RetailTools:
         if isinstance(method, str):
             return method
         if method["source"] == "gift_card" and method["balance"] < diff:
-            return (
-                f"Error: insufficient gift card balance ({method['balance']}) to pay the price difference "
-                f"of {diff}"
-            )
+            return f"Error: insufficient gift card balance ({method['balance']}) to pay the price difference of {diff}"
         order = self.db.orders.edit(order_id)
         order["status"] = "exchange requested"
         order["exchange_items"] = sorted(item_ids)

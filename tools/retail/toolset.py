@@ -12,9 +12,7 @@ from tools.retail.tools import RetailTools
 __all__ = ["retail_toolset"]
 
 
-def retail_toolset(
-    db_or_tools: RetailDatabase | RetailTools, *, max_retries: int = 2
-) -> FunctionToolset[Any]:
+def retail_toolset(db_or_tools: RetailDatabase | RetailTools, *, max_retries: int = 2) -> FunctionToolset[Any]:
     """A toolset of the 16 retail tools over one working database (build one per run).
 
     Tool calls run one at a time (``sequential=True``): the tools read-modify-write shared records, and
