@@ -111,12 +111,8 @@ def test_parallel_is_unordered_and_irrelevance_wants_no_call() -> None:
 
 
 def test_parse_call_string_names_positional_args() -> None:
-    funcs = [
-        {"name": "sort", "parameters": {"properties": {"file_name": {"type": "string"}}, "required": []}}
-    ]
-    assert parse_call_string("sort('a.pdf')", funcs) == ToolCall(
-        tool_name="sort", args={"file_name": "a.pdf"}
-    )
+    funcs = [{"name": "sort", "parameters": {"properties": {"file_name": {"type": "string"}}, "required": []}}]
+    assert parse_call_string("sort('a.pdf')", funcs) == ToolCall(tool_name="sort", args={"file_name": "a.pdf"})
     assert parse_call_string("ls(a=True)", funcs) == ToolCall(tool_name="ls", args={"a": True})
     with pytest.raises(BfclDataError, match="no schema"):
         parse_call_string("cat('x')", funcs)
@@ -138,9 +134,7 @@ def test_perturbations_of_a_hand_case_all_fail() -> None:
 
 
 def test_loader_reports_file_and_line(tmp_path) -> None:
-    (tmp_path / "BFCL_v4_simple_python.json").write_text(
-        '{"id": "a", "question": [], "function": []}\n{oops\n'
-    )
+    (tmp_path / "BFCL_v4_simple_python.json").write_text('{"id": "a", "question": [], "function": []}\n{oops\n')
     with pytest.raises(BfclDataError, match=r"BFCL_v4_simple_python.json:2: invalid JSON"):
         load_category(tmp_path, "simple_python")
 
@@ -148,8 +142,7 @@ def test_loader_reports_file_and_line(tmp_path) -> None:
 @needs_data
 def test_gold_passes_and_perturbations_fail_on_real_data() -> None:
     cases = {
-        c: load_category(DATA, c)
-        for c in ("simple_python", "parallel_multiple", "irrelevance", "multi_turn_base")
+        c: load_category(DATA, c) for c in ("simple_python", "parallel_multiple", "irrelevance", "multi_turn_base")
     }
     gold = score_gold(cases)
     assert {c: (s.cases, s.passed) for c, s in gold.items()} == {
@@ -180,9 +173,7 @@ async def test_model_path_with_function_model() -> None:
         seen.append([t.name for t in info.function_tools])
         prompt = messages[-1].parts[0].content
         if "triangle" in prompt:
-            return ModelResponse(
-                parts=[ToolCallPart("calculate_triangle_area", json.dumps({"base": 10, "height": 5}))]
-            )
+            return ModelResponse(parts=[ToolCallPart("calculate_triangle_area", json.dumps({"base": 10, "height": 5}))])
         return ModelResponse(parts=[TextPart("I cannot help with that.")])
 
     right = simple_case()
@@ -198,9 +189,7 @@ async def test_model_path_with_function_model() -> None:
     def dotted_policy(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
         return ModelResponse(parts=[ToolCallPart(info.function_tools[0].name, {"base": 10, "height": 5.0})])
 
-    scores, skipped = await score_model(
-        FunctionModel(policy), {"simple_python": [right, wrong], "irrelevance": [irr]}
-    )
+    scores, skipped = await score_model(FunctionModel(policy), {"simple_python": [right, wrong], "irrelevance": [irr]})
     assert (scores["simple_python"].cases, scores["simple_python"].passed) == (2, 1)
     assert scores["simple_python"].failures[0].id == "t1"
     assert (scores["irrelevance"].cases, scores["irrelevance"].passed) == (1, 1)

@@ -27,16 +27,12 @@ def _table(title: str, scores: dict[str, Any], hit_label: str) -> Table:
 
 
 def bfcl(
-    data: Annotated[
-        Path, typer.Option("--data", help="Folder with BFCL_v4_<category>.json and possible_answer/.")
-    ],
+    data: Annotated[Path, typer.Option("--data", help="Folder with BFCL_v4_<category>.json and possible_answer/.")],
     model: Annotated[str | None, typer.Option("--model", help="Model to run (see `resolve_model`).")] = None,
     categories: Annotated[
         list[str] | None, typer.Option("--categories", help="Categories to score (repeat or comma-separate).")
     ] = None,
-    gold: Annotated[
-        bool, typer.Option("--gold", help="Score the ground truth itself (all must pass).")
-    ] = False,
+    gold: Annotated[bool, typer.Option("--gold", help="Score the ground truth itself (all must pass).")] = False,
     perturb: Annotated[
         bool, typer.Option("--perturb", help="Score systematic perturbations of the gold (all must fail).")
     ] = False,

@@ -157,9 +157,7 @@ def check_case(
     if case.multi_turn:
         turns = [list(t) for t in calls]  # type: ignore[arg-type]
         if len(turns) != len(case.expected_turns):
-            return CheckResult(
-                passed=False, reason=f"{len(turns)} turns answered, {len(case.expected_turns)} expected"
-            )
+            return CheckResult(passed=False, reason=f"{len(turns)} turns answered, {len(case.expected_turns)} expected")
         for n, (got, want) in enumerate(zip(turns, case.expected_turns, strict=True), 1):
             expected = [ExpectedCall(tool=c.tool_name, args=c.args) for c in want]
             res = match_calls(got, expected, mode or "strict", arg_mode="exact")

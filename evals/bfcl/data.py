@@ -97,9 +97,7 @@ def _load_func_docs(data_dir: Path, classes: list[str], excluded: list[str]) -> 
     for cls in classes:
         fname = MULTI_TURN_CLASS_FILES.get(cls)
         if fname is None:
-            raise BfclDataError(
-                f"unknown multi-turn backend class {cls!r}; known: {sorted(MULTI_TURN_CLASS_FILES)}"
-            )
+            raise BfclDataError(f"unknown multi-turn backend class {cls!r}; known: {sorted(MULTI_TURN_CLASS_FILES)}")
         docs.extend(_read_jsonl(data_dir / "multi_turn_func_doc" / fname))
     return [d for d in docs if d["name"] not in set(excluded)]
 
@@ -159,8 +157,6 @@ def load_category(data_dir: Path, category: str) -> list[BfclCase]:
             else:
                 for item in gt:
                     ((fname, params),) = item.items()
-                    case.expected.append(
-                        ExpectedCall(tool=fname, allowed={k: list(v) for k, v in params.items()})
-                    )
+                    case.expected.append(ExpectedCall(tool=fname, allowed={k: list(v) for k, v in params.items()}))
         cases.append(case)
     return cases

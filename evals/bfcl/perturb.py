@@ -145,9 +145,7 @@ def perturbations(case: BfclCase) -> Iterator[Perturbation]:
     if case.category == "irrelevance":
         f = case.functions[0]
         req = f.get("parameters", {}).get("required", [])
-        yield Perturbation(
-            kind="extra_call", calls=[ToolCall(tool_name=f["name"], args=dict.fromkeys(req, "x"))]
-        )
+        yield Perturbation(kind="extra_call", calls=[ToolCall(tool_name=f["name"], args=dict.fromkeys(req, "x"))])
         return
     if not calls:
         return
@@ -210,6 +208,4 @@ def _interchangeable(case: BfclCase, i: int, j: int) -> bool:
     """True when the gold call of i also satisfies expected j (then a swap is not a mistake)."""
     a, b = case.expected[i], case.expected[j]
     ca, cb = _concrete(a, case.function(a.tool) or {}), _concrete(b, case.function(b.tool) or {})
-    return not bfcl_call_diffs(ca, b, case.function(b.tool)) and not bfcl_call_diffs(
-        cb, a, case.function(a.tool)
-    )
+    return not bfcl_call_diffs(ca, b, case.function(b.tool)) and not bfcl_call_diffs(cb, a, case.function(a.tool))

@@ -126,9 +126,7 @@ def bfcl_tool_definitions(functions: list[dict[str, Any]]) -> tuple[list[ToolDef
         back[safe] = f["name"]
         params = _json_schema(f.get("parameters", {"type": "dict", "properties": {}}))
         params.setdefault("type", "object")
-        defs.append(
-            ToolDefinition(name=safe, description=f.get("description", ""), parameters_json_schema=params)
-        )
+        defs.append(ToolDefinition(name=safe, description=f.get("description", ""), parameters_json_schema=params))
     return defs, back
 
 
