@@ -197,3 +197,17 @@ async def test_model_path_with_function_model() -> None:
     assert seen[0] == ["calculate_triangle_area", "other"]
     scores, _ = await score_model(FunctionModel(dotted_policy), {"simple_python": [dotted]})
     assert scores["simple_python"].passed == 1  # `geometry_triangle_area` mapped back to the dotted name
+
+
+@pytest.mark.real_model
+@needs_data
+async def test_real_model_scores_some_simple_questions() -> None:
+    from aiagents.models import resolve_model
+    from evals.pytest_support import real_model_available
+
+    if not real_model_available():
+        pytest.skip("needs a real model provider key")
+    cases = {"simple_python": load_category(DATA, "simple_python")[:10]}
+    scores, _ = await score_model(resolve_model().model, cases)
+    assert scores["simple_python"].cases == 10
+    assert scores["simple_python"].passed >= 5, scores["simple_python"].failures
