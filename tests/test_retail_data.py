@@ -132,3 +132,26 @@ def test_cli_replay_names_a_wrong_folder(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["retail", "replay", "--data", str(tmp_path), "--json"])
     assert result.exit_code == 2
     assert "db/users.json" in result.stderr and str(tmp_path) in result.stderr
+
+
+def test_cli_run_scores_the_offline_baseline_on_a_split() -> None:
+    result = CliRunner().invoke(
+        app, ["retail", "run", "--data", str(DATA), "--model", "offline", "--split", "dev", "--limit", "2", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert [r["task_id"] for r in out["results"]] == ["retail-tasks_dev-0", "retail-tasks_dev-1"]
+    assert out["tasks"] == 2 and out["policy_version"] == "retail-policy@1"
+    assert out["reward_1"] == sum(r["reward"] == 1.0 for r in out["results"])
+    for r in out["results"]:
+        assert r["reward"] == (1.0 if r["state_match"] and not r["missing_outputs"] else 0.0)
+    # Both tasks need a write (cancel #W5442520, exchange on #W7273336): doing nothing leaves the state off.
+    if not any(c["name"] in WRITE_TOOLS for r in out["results"] for c in r["tool_calls"]):
+        assert out["reward_1"] == 0
+        assert [r["state_differences"] for r in out["results"]] == [["orders/#W5442520"], ["orders/#W7273336"]]
+
+
+def test_cli_run_names_a_missing_split() -> None:
+    result = CliRunner().invoke(app, ["retail", "run", "--data", str(DATA), "--model", "offline", "--split", "nope"])
+    assert result.exit_code == 2
+    assert "retail_tasks_nope.jsonl" in result.stderr

@@ -234,3 +234,22 @@ async def test_run_tasks_keeps_task_order_and_reports_each_run() -> None:
     assert [r.task_id for r in runs] == ["t-cancel", "t-none"]
     assert [r.reward for r in runs] == [1.0, 1.0]
     assert sorted(done) == ["t-cancel", "t-none"]
+
+
+async def test_each_run_is_a_chain_span_with_the_task_and_its_reward(spans) -> None:  # type: ignore[no-untyped-def]
+    from openinference.semconv.trace import SpanAttributes
+
+    await run_task(TASK, data=shop(), model=scripted_tool_model([[(CANCEL.name, CANCEL.kwargs)]], final_text="25"))
+    [span] = [s for s in spans.get_finished_spans() if s.name == "retail.task"]
+    attributes = span.attributes or {}
+    assert attributes[SpanAttributes.OPENINFERENCE_SPAN_KIND] == "CHAIN"
+    assert attributes[SpanAttributes.INPUT_VALUE] == TASK.instruction
+    assert attributes[SpanAttributes.USER_ID] == "ann_1"
+    metadata = json.loads(str(attributes[SpanAttributes.METADATA]))
+    assert metadata == {
+        "task_id": "t-cancel",
+        "reward": 1.0,
+        "state_match": True,
+        "policy_version": "retail-policy@1",
+        "error": None,
+    }
