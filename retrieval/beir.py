@@ -47,9 +47,7 @@ def _json_lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as e:
-                raise BeirFormatError(
-                    f"{path}:{lineno}: not valid JSON ({e.msg}); fix or delete the line"
-                ) from e
+                raise BeirFormatError(f"{path}:{lineno}: not valid JSON ({e.msg}); fix or delete the line") from e
             if not isinstance(record, dict):
                 raise BeirFormatError(f"{path}:{lineno}: expected a JSON object, got {type(record).__name__}")
             if "_id" not in record:

@@ -42,9 +42,7 @@ class BM25Params:
 def idf(df: int | np.ndarray, n: int) -> float | np.ndarray:
     """Lucene / Qdrant IDF: `ln(1 + (n - df + 0.5) / (df + 0.5))`, always positive."""
     return (
-        np.log1p((n - df + 0.5) / (df + 0.5))
-        if isinstance(df, np.ndarray)
-        else math.log1p((n - df + 0.5) / (df + 0.5))
+        np.log1p((n - df + 0.5) / (df + 0.5)) if isinstance(df, np.ndarray) else math.log1p((n - df + 0.5) / (df + 0.5))
     )
 
 

@@ -88,9 +88,7 @@ class SentenceTransformerEmbedder:
 class OnnxEmbedder:
     """all-MiniLM-L6-v2 through onnxruntime on a local ONNX export (see `retrieval.onnx_export`)."""
 
-    def __init__(
-        self, onnx_path: str | Path | None = None, *, batch_size: int = 32, threads: int = 0
-    ) -> None:
+    def __init__(self, onnx_path: str | Path | None = None, *, batch_size: int = 32, threads: int = 0) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 

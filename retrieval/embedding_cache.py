@@ -30,8 +30,7 @@ class EmbeddingCache:
         self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
-            "CREATE TABLE IF NOT EXISTS embeddings"
-            " (model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))"
+            "CREATE TABLE IF NOT EXISTS embeddings (model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))"
         )
         self._lock = threading.Lock()
 
@@ -59,9 +58,7 @@ class EmbeddingCache:
         with self._lock:
             if model is None:
                 return int(self._db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
-            return int(
-                self._db.execute("SELECT COUNT(*) FROM embeddings WHERE model = ?", [model]).fetchone()[0]
-            )
+            return int(self._db.execute("SELECT COUNT(*) FROM embeddings WHERE model = ?", [model]).fetchone()[0])
 
     def close(self) -> None:
         self._db.close()

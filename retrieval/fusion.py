@@ -11,9 +11,7 @@ __all__ = ["Normalization", "rrf", "normalize", "weighted_fusion"]
 Normalization = Literal["minmax", "zscore", "max"]
 
 
-def rrf(
-    rankings: Sequence[Sequence[str]], *, k: int = 60, weights: Sequence[float] | None = None
-) -> dict[str, float]:
+def rrf(rankings: Sequence[Sequence[str]], *, k: int = 60, weights: Sequence[float] | None = None) -> dict[str, float]:
     """Reciprocal rank fusion: `sum_i w_i / (k + rank_i(d))`, ranks 1-based; k must be explicit.
 
     Returns id -> fused score (not sorted).
@@ -73,6 +71,4 @@ def weighted_fusion(
     ids: dict[str, None] = {}
     for n in normed:
         ids.update(dict.fromkeys(n))
-    return {
-        d: sum(w * n.get(d, floor) for n, w, floor in zip(normed, weights, floors, strict=True)) for d in ids
-    }
+    return {d: sum(w * n.get(d, floor) for n, w, floor in zip(normed, weights, floors, strict=True)) for d in ids}

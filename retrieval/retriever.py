@@ -15,6 +15,7 @@ from openinference.semconv.trace import (
     OpenInferenceSpanKindValues,
     SpanAttributes,
 )
+from opentelemetry.trace import Tracer
 
 from aiagents.tracing import get_tracer
 from retrieval.embedders import Embedder
@@ -40,8 +41,6 @@ _EMB_TEXT = EmbeddingAttributes.EMBEDDING_TEXT
 _EMB_VECTOR = EmbeddingAttributes.EMBEDDING_VECTOR
 _RETRIEVER = OpenInferenceSpanKindValues.RETRIEVER.value
 _EMBEDDING = OpenInferenceSpanKindValues.EMBEDDING.value
-
-_tracer = get_tracer("aiagents.retrieval")
 
 
 @runtime_checkable
@@ -82,19 +81,23 @@ class Retriever:
         fusion: Literal["weighted", "rrf"] | FusionConfig = "weighted",
         reranker: Reranker | None = None,
         trace_content_chars: int = 2000,
+        tracer: Tracer | None = None,
     ) -> None:
+        """`tracer` defaults to the framework's (`aiagents.tracing.get_tracer`); spans nest under the
+        current span, e.g. a RAG chain's."""
         index.check_embedder(embedder.name, embedder.dim)
         self.index = index
         self.embedder = embedder
         self.fusion = fusion if isinstance(fusion, FusionConfig) else FusionConfig(method=fusion)
         self.reranker = reranker
         self.trace_content_chars = trace_content_chars
+        self._tracer = tracer or get_tracer("aiagents.retrieval")
         self.last_embed_ms = 0.0
         """Milliseconds the last `search` spent embedding its query (0 for BM25)."""
 
     def embed_query(self, query: str) -> np.ndarray:
         """The query vector, inside an EMBEDDING span (model name and text)."""
-        with _tracer.start_as_current_span("embed_query") as span:
+        with self._tracer.start_as_current_span("embed_query") as span:
             span.set_attribute(_KIND, _EMBEDDING)
             span.set_attribute(_EMBEDDING_MODEL, self.embedder.name)
             span.set_attribute(f"{_EMBEDDINGS}.0.{_EMB_TEXT}", query)
@@ -111,7 +114,7 @@ class Retriever:
         filters: Mapping[str, Any] | None = None,
     ) -> list[Hit]:
         """The k best chunks for `query`; each hit carries the scores of every method that found it."""
-        with _tracer.start_as_current_span("retrieve") as span:
+        with self._tracer.start_as_current_span("retrieve") as span:
             span.set_attribute(_KIND, _RETRIEVER)
             span.set_attribute(_INPUT, query)
             span.set_attribute(

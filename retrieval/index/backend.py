@@ -92,9 +92,7 @@ def parse_filters(filters: Mapping[str, Any] | None) -> list[Condition]:
                     f"filter {key!r}: a dict value is a range and takes only {', '.join(_RANGE_OPS)}"
                     f" (got {sorted(value) or 'nothing'})"
                 )
-            conditions.append(
-                Condition(key=path, kind="range", value={k: float(v) for k, v in value.items()})
-            )
+            conditions.append(Condition(key=path, kind="range", value={k: float(v) for k, v in value.items()}))
         elif isinstance(value, list | tuple | set | frozenset):
             items = list(value)
             if (

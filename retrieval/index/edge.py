@@ -78,10 +78,7 @@ class EdgeBackend:
             return
         self.shard.update(
             qe.UpdateOperation.upsert_points(
-                [
-                    qe.Point(p.id, {DENSE: p.dense, SPARSE: qe.SparseVector(*p.sparse)}, p.payload)
-                    for p in points
-                ]
+                [qe.Point(p.id, {DENSE: p.dense, SPARSE: qe.SparseVector(*p.sparse)}, p.payload) for p in points]
             )
         )
 
@@ -100,9 +97,7 @@ class EdgeBackend:
     def retrieve(self, point_ids: Sequence[str], fields: Sequence[str] | None = None) -> dict[str, dict]:
         if not point_ids:
             return {}
-        records = self.shard.retrieve(
-            list(point_ids), with_payload=_payload_selector(fields), with_vector=False
-        )
+        records = self.shard.retrieve(list(point_ids), with_payload=_payload_selector(fields), with_vector=False)
         return {str(r.id): dict(r.payload or {}) for r in records}
 
     def scroll(

@@ -107,9 +107,7 @@ class HybridIndex:
         """Insert or replace chunks (by chunk id) with their dense vectors, one row per chunk."""
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(chunks):
-            raise ValueError(
-                f"upsert needs one vector per chunk: {len(chunks)} chunks, vectors {vectors.shape}"
-            )
+            raise ValueError(f"upsert needs one vector per chunk: {len(chunks)} chunks, vectors {vectors.shape}")
         if vectors.shape[1] != self.dim:
             raise IndexMismatchError(
                 f"index {self.name!r} stores {self.dim}-dimensional vectors, got {vectors.shape[1]}"
@@ -123,9 +121,7 @@ class HybridIndex:
         old = self.backend.retrieve(ids, fields=["bm25_len"])
         stats = self._meta["bm25"]
         stats["docs"] += len(rows) - len(old)
-        stats["total_len"] += sum(len(t) for t in terms) - sum(
-            int(p.get("bm25_len", 0)) for p in old.values()
-        )
+        stats["total_len"] += sum(len(t) for t in terms) - sum(int(p.get("bm25_len", 0)) for p in old.values())
         avgdl = self.avgdl
         points = []
         for pid, i, t in zip(ids, rows, terms, strict=True):
@@ -155,9 +151,7 @@ class HybridIndex:
         doc_ids = sorted(set(document_ids))
         if not doc_ids:
             return 0
-        found = dict(
-            self.backend.scroll(["bm25_len"], [Condition(key="document_id", kind="any", value=doc_ids)])
-        )
+        found = dict(self.backend.scroll(["bm25_len"], [Condition(key="document_id", kind="any", value=doc_ids)]))
         if not found:
             return 0
         self.backend.delete(list(found))
@@ -214,9 +208,7 @@ class HybridIndex:
         return self.backend.count()
 
     # -- search ---------------------------------------------------------------------------------
-    def bm25_request(
-        self, query: str, *, limit: int, filters: Mapping[str, Any] | None = None
-    ) -> SearchRequest:
+    def bm25_request(self, query: str, *, limit: int, filters: Mapping[str, Any] | None = None) -> SearchRequest:
         return SearchRequest(
             using=SPARSE,
             vector=query_vector(self.tokenizer(query)),
@@ -339,12 +331,7 @@ def open_index(
         }
         store.write_meta(meta)
     index = HybridIndex(name, store, kind, meta)
-    if (
-        dim is not None
-        and dim != index.dim
-        or embedder is not None
-        and index.embedder_name not in (None, embedder)
-    ):
+    if dim is not None and dim != index.dim or embedder is not None and index.embedder_name not in (None, embedder):
         store.close()
         raise IndexMismatchError(
             f"index {name!r} was built with embedder {index.embedder_name!r} (dim {index.dim}), "

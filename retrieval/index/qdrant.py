@@ -92,9 +92,7 @@ class QdrantBackend:
 
     def delete(self, point_ids: Sequence[str]) -> None:
         if point_ids:
-            self.client.delete(
-                self.collection, points_selector=models.PointIdsList(points=list(point_ids)), wait=True
-            )
+            self.client.delete(self.collection, points_selector=models.PointIdsList(points=list(point_ids)), wait=True)
 
     def retrieve(self, point_ids: Sequence[str], fields: Sequence[str] | None = None) -> dict[str, dict]:
         if not point_ids:
@@ -128,9 +126,7 @@ class QdrantBackend:
     def search(self, requests: Sequence[SearchRequest]) -> list[list[tuple[str, float]]]:
         batch = [
             models.QueryRequest(
-                query=r.vector
-                if r.using == DENSE
-                else models.SparseVector(indices=r.vector[0], values=r.vector[1]),
+                query=r.vector if r.using == DENSE else models.SparseVector(indices=r.vector[0], values=r.vector[1]),
                 using=r.using,
                 limit=r.limit,
                 filter=_filter(r.conditions),
