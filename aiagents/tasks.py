@@ -21,10 +21,12 @@ from pydantic_ai.messages import (
     ModelMessage,
     ModelRequest,
     ModelResponse,
-    RetryPromptPart,
+    RetryFeedbackPart,
+    RetryInfo,
     SystemPromptPart,
     TextPart,
     ToolCallPart,
+    ToolReturnPart,
     UserPromptPart,
 )
 from pydantic_ai.models import Model, ModelRequestParameters
@@ -247,13 +249,13 @@ class Task(Generic[OutputT]):
             span.set_status(Status(StatusCode.OK))
             return response
 
-    def _validate(self, response: ModelResponse) -> tuple[Any, RetryPromptPart | None, str | None, str]:
-        """(output, None, text, "") when valid; (None, retry prompt, text, errors) otherwise."""
+    def _validate(self, response: ModelResponse) -> tuple[Any, RetryPart | None, str | None, str]:
+        """(output, None, text, "") when valid; (None, retry part, text, errors) otherwise."""
         if not self._structured:
             text = _response_text(response)
             if text:
                 return text, None, text, ""
-            return None, RetryPromptPart("Answer with text."), None, "no text in the response"
+            return None, _feedback("Answer with text.", "no_output"), None, "no text in the response"
         call = next(
             (p for p in response.parts if isinstance(p, ToolCallPart) and p.tool_name == OUTPUT_TOOL_NAME),
             None,
@@ -263,24 +265,13 @@ class Task(Generic[OutputT]):
             raw: Any = _json_in_text(text)
             if raw is None:
                 message = f"Respond by calling the `{OUTPUT_TOOL_NAME}` tool with the result."
-                return None, RetryPromptPart(message), text, message
-            tool_call_id, tool_name = None, None
+                return None, _feedback(message, "no_output"), text, message
         else:
             text = call.args if isinstance(call.args, str) else json.dumps(call.args)
             try:
                 raw = call.args_as_dict()
             except ValueError as exc:
-                return (
-                    None,
-                    RetryPromptPart(
-                        f"Invalid JSON arguments: {exc}",
-                        tool_name=OUTPUT_TOOL_NAME,
-                        tool_call_id=call.tool_call_id,
-                    ),
-                    text,
-                    str(exc),
-                )
-            tool_call_id, tool_name = call.tool_call_id, OUTPUT_TOOL_NAME
+                return None, _tool_retry(call, f"Invalid JSON arguments: {exc}"), text, str(exc)
         if self._wrapped and isinstance(raw, dict):
             raw = raw.get("response", raw)
         try:
@@ -288,14 +279,28 @@ class Task(Generic[OutputT]):
         except ValidationError as exc:
             details = exc.errors(include_url=False, include_context=False)
             summary = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'output'}: {e['msg']}" for e in details)
-            retry = (
-                RetryPromptPart(details, tool_name=tool_name, tool_call_id=tool_call_id)
-                if tool_name
-                else RetryPromptPart(
-                    f"The output was invalid: {summary}. Call `{OUTPUT_TOOL_NAME}` with a valid result."
-                )
-            )
-            return None, retry, text, summary
+            if call is not None:
+                return None, _tool_retry(call, details), text, summary
+            message = f"The output was invalid: {summary}. Call `{OUTPUT_TOOL_NAME}` with a valid result."
+            return None, _feedback(message, "validation_error"), text, summary
+
+
+RetryPart = ToolReturnPart | RetryFeedbackPart
+
+
+def _tool_retry(call: ToolCallPart, content: Any) -> ToolReturnPart:
+    """Answer the output-tool call with the validation errors, marked as a retry."""
+    return ToolReturnPart(
+        tool_name=call.tool_name,
+        content=content,
+        tool_call_id=call.tool_call_id,
+        outcome="retried",
+        retry=RetryInfo(cause="validation_error"),
+    )
+
+
+def _feedback(message: str, cause: Any) -> RetryFeedbackPart:
+    return RetryFeedbackPart(content=message, retry=RetryInfo(cause=cause))
 
 
 def _json_in_text(text: str) -> Any:
@@ -339,8 +344,10 @@ def _openinference_messages(messages: list[ModelMessage]) -> list[dict[str, Any]
                         else " ".join(c for c in part.content if isinstance(c, str))
                     )
                     result.append({"role": "user", "content": content})
-                elif isinstance(part, RetryPromptPart):
-                    result.append({"role": "tool" if part.tool_name else "user", "content": part.model_response()})
+                elif isinstance(part, ToolReturnPart):
+                    result.append({"role": "tool", "content": part.model_response_str()})
+                elif isinstance(part, RetryFeedbackPart):
+                    result.append({"role": "user", "content": str(part.content)})
         else:
             entry: dict[str, Any] = {"role": "assistant", "content": _response_text(message)}
             calls = [p for p in message.parts if isinstance(p, ToolCallPart)]

@@ -34,7 +34,7 @@ def _resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
         }
     if "anyOf" in schema:  # Optional[X] or a union of literals
         options = [_resolve(s, defs) for s in schema["anyOf"]]
-        consts = [o["const"] for o in options if "const" in o]
+        consts = [v for o in options for v in o.get("enum", [])]
         if consts:
             return {"enum": consts}
         non_null = [o for o in options if o.get("type") != "null"]
@@ -138,7 +138,7 @@ def _pick_string(name: str, schema: dict[str, Any], text: str) -> str:
         value = _SENTENCE_END.split(first_line)[0].rstrip(".!? ")
     limit = schema.get("maxLength")
     if limit:
-        value = value[:limit]
+        value = value[:limit].rstrip()
     if schema.get("minLength", 0) > len(value):
         value = value.ljust(schema["minLength"], ".")
     return value

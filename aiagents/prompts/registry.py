@@ -195,10 +195,11 @@ class PromptRegistry:
             )
             if top.returncode != 0:
                 return []
-            rel = path.resolve().relative_to(Path(top.stdout.strip()))
+            root = Path(top.stdout.strip())
+            rel = path.resolve().relative_to(root)
             log = subprocess.run(
                 ["git", "log", "--format=%H", "--", str(rel)],
-                cwd=folder,
+                cwd=root,
                 capture_output=True,
                 text=True,
                 timeout=10,
@@ -206,7 +207,7 @@ class PromptRegistry:
             result = []
             for commit in log.stdout.split():
                 shown = subprocess.run(
-                    ["git", "show", f"{commit}:{rel}"], cwd=folder, capture_output=True, text=True, timeout=10
+                    ["git", "show", f"{commit}:{rel}"], cwd=root, capture_output=True, text=True, timeout=10
                 )
                 if shown.returncode == 0:
                     result.append((commit, shown.stdout))
