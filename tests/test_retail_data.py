@@ -155,3 +155,38 @@ def test_cli_run_names_a_missing_split() -> None:
     result = CliRunner().invoke(app, ["retail", "run", "--data", str(DATA), "--model", "offline", "--split", "nope"])
     assert result.exit_code == 2
     assert "retail_tasks_nope.jsonl" in result.stderr
+
+
+def test_cli_run_against_an_openai_wire_server_over_several_tool_rounds(openai_server) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.openai_wire import text_reply, tool_call_reply
+
+    cancel = {"order_id": "#W5442520", "reason": "no longer needed"}
+    openai_server.script(
+        tool_call_reply(("find_user_id_by_name_zip", {"first_name": "Olivia", "last_name": "Ito", "zip": "80218"})),
+        tool_call_reply(("get_order_details", {"order_id": "#W5442520"})),
+        tool_call_reply(("cancel_pending_order", cancel)),
+        text_reply("Your order #W5442520 is cancelled; the refund is on its way."),
+    )
+    model = f"openai-compatible:wire-test-model@{openai_server.url}"
+    args = ["retail", "run", "--data", str(DATA), "--model", model, "--split", "dev", "--limit", "1", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    [run] = json.loads(result.stdout)["results"]
+    assert (run["reward"], run["state_match"], run["error"]) == (1.0, True, None)
+    assert [c["name"] for c in run["tool_calls"]] == [
+        "find_user_id_by_name_zip",
+        "get_order_details",
+        "cancel_pending_order",
+    ]
+    requests = openai_server.requests
+    assert len(requests) == 4
+    tools = {t["function"]["name"]: t["function"] for t in requests[0]["tools"]}
+    assert sorted(tools) == list(TOOL_NAMES)
+    assert tools["cancel_pending_order"]["parameters"]["properties"]["reason"]["enum"] == [
+        "no longer needed",
+        "ordered by mistake",
+    ]
+    assert requests[0]["messages"][0]["role"] == "system"
+    assert "customer-service agent" in requests[0]["messages"][0]["content"]
+    tool_messages = [m for m in requests[1]["messages"] if m["role"] == "tool"]
+    assert tool_messages[-1]["content"] == "olivia_ito_3591"
