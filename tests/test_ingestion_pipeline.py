@@ -213,3 +213,27 @@ def test_lost_state_adopts_the_index(corpus: Path, real_embedder) -> None:  # no
     assert report.rebuilt == "the index has no ingestion state: re-indexing all"
     assert (report.new, report.deleted) == (2, 0)  # deleted counts documents of known versions only
     assert sorted(index_state("kb")[1]) == ["refunds.md", "shipping.md"]
+
+
+def test_cli_ingest_json(corpus: Path, real_embedder) -> None:  # noqa: ANN001 - the fixture loads the model once
+    import json
+
+    from typer.testing import CliRunner
+
+    from aiagents.cli import app
+
+    runner = CliRunner()
+    args = ["ingest", str(corpus), "--index", "cli", "--embedder", "minilm-st", "--json"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    data = json.loads(first.stdout)
+    assert (data["new"], data["chunks"], data["index"]) == (3, 4, "cli")
+    (corpus / "notes.txt").write_text("")
+    second = json.loads(runner.invoke(app, args).stdout)
+    assert (second["unchanged"], second["new"], [p["reason"] for p in second["skipped"]]) == (
+        3,
+        0,
+        ["empty text; nothing to index"],
+    )
+    bad = runner.invoke(app, ["ingest", str(corpus), "--index", "cli", "--chunker", "nope"])
+    assert bad.exit_code == 1 and "unknown chunker" in bad.output

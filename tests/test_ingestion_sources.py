@@ -198,3 +198,20 @@ def test_detect_kind_and_override(tmp_path: Path, docs_folder: Path) -> None:
 
 def test_problem_str_names_path_and_line() -> None:
     assert str(Problem(path="a.jsonl", line=3, reason="bad JSON")) == "a.jsonl:3: bad JSON"
+
+
+def test_demo_corpus_reads_cleanly_with_front_matter() -> None:
+    from ingestion import MarkdownChunker
+
+    root = Path(__file__).resolve().parents[1] / "aiagents" / "demo_data" / "docs"
+    docs, problems = read_all(open_source(root))
+    assert problems == [] and 8 <= len(docs) <= 15
+    assert all({"title", "category", "tags", "updated"} <= set(d.metadata) for d in docs)
+    refunds = next(d for d in docs if d.id == "refunds.md")
+    paths = [c.heading_path for c in MarkdownChunker().chunk(refunds)]
+    assert paths == [
+        ["Refund policy"],
+        ["Refund policy", "How long a refund takes"],
+        ["Refund policy", "What cannot be refunded"],
+        ["Refund policy", "Partial refunds"],
+    ]

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from aiagents.cli import demo_cmd, eval_cmd, prompts_cmd, retail_cmd, retrieval_cmd, task_cmd, tracing_cmd
+from aiagents.cli import (
+    demo_cmd,
+    eval_cmd,
+    ingest_cmd,
+    prompts_cmd,
+    retail_cmd,
+    retrieval_cmd,
+    task_cmd,
+    tracing_cmd,
+)
 
 __all__ = ["app", "main"]
 
@@ -22,6 +31,7 @@ tracing_cmd.register(app)
 demo_cmd.register(app)
 retail_cmd.register(app)
 retrieval_cmd.register(app)
+ingest_cmd.register(app)
 eval_cmd.register(app)
 
 
