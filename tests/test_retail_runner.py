@@ -144,6 +144,10 @@ async def test_scripted_gold_calls_over_several_rounds_reach_reward_1() -> None:
     assert run.replies[-1].startswith("Done.")
     assert sum(isinstance(m, ModelResponse) for m in run.messages) == 5  # 4 tool rounds + the final text
     assert run.to_json()["state_match"] is True
+    trajectory = run.trajectory()
+    assert [c.tool_name for c in trajectory.tool_calls()] == [c.name for c in run.tool_calls]
+    assert trajectory.metadata["reward"] == 1.0 and trajectory.metadata["task_id"] == "t-cancel"
+    assert trajectory.output == run.replies[-1]
 
 
 async def test_a_wrong_call_scores_0_and_names_the_differing_record() -> None:
@@ -239,8 +243,13 @@ async def test_run_tasks_keeps_task_order_and_reports_each_run() -> None:
 async def test_each_run_is_a_chain_span_with_the_task_and_its_reward(spans) -> None:  # type: ignore[no-untyped-def]
     from openinference.semconv.trace import SpanAttributes
 
-    await run_task(TASK, data=shop(), model=scripted_tool_model([[(CANCEL.name, CANCEL.kwargs)]], final_text="25"))
-    [span] = [s for s in spans.get_finished_spans() if s.name == "retail.task"]
+    first = await run_task(
+        TASK, data=shop(), model=scripted_tool_model([[(CANCEL.name, CANCEL.kwargs)]], final_text="25")
+    )
+    second = await run_task(TASK, data=shop(), model=scripted_tool_model([], final_text="nothing"))
+    span, other = [s for s in spans.get_finished_spans() if s.name == "retail.task"]
+    assert first.trace_id == f"{span.context.trace_id:032x}" and second.trace_id == f"{other.context.trace_id:032x}"
+    assert first.trace_id != second.trace_id and second.reward == 0.0
     attributes = span.attributes or {}
     assert attributes[SpanAttributes.OPENINFERENCE_SPAN_KIND] == "CHAIN"
     assert attributes[SpanAttributes.INPUT_VALUE] == TASK.instruction

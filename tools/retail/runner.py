@@ -29,7 +29,8 @@ from pydantic_ai.messages import (
 )
 from pydantic_ai.models import Model
 
-from aiagents.tracing import get_tracer
+from aiagents.tracing import get_tracer, trace_id_hex
+from aiagents.trajectory import Trajectory
 from tools.retail.database import RetailData
 from tools.retail.errors import RetailRunnerError
 from tools.retail.policy import RETAIL_POLICY, RETAIL_POLICY_VERSION
@@ -101,8 +102,18 @@ class TaskRun:
     """Wall time of the run (the agent part, without the gold replay)."""
     policy_version: str
     """The instructions' version (`RETAIL_POLICY_VERSION` unless an agent factory was given)."""
+    trace_id: str | None = None
+    """The run's trace id (hex) when tracing is set up, else None."""
     messages: list[ModelMessage] = field(default_factory=list, repr=False)
     """The pydantic-ai messages of the whole run (for trajectories)."""
+
+    def trajectory(self) -> Trajectory:
+        """The run as a `Trajectory` (steps from the messages; task id, reward, policy in its metadata)."""
+        trajectory = Trajectory.from_messages(self.messages, trace_id=self.trace_id)
+        trajectory.metadata.update(
+            {"task_id": self.task_id, "reward": self.reward, "policy_version": self.policy_version}
+        )
+        return trajectory
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready summary (messages left out)."""
@@ -120,6 +131,7 @@ class TaskRun:
             "error": self.error,
             "seconds": round(self.seconds, 3),
             "policy_version": self.policy_version,
+            "trace_id": self.trace_id,
         }
 
 
@@ -192,6 +204,7 @@ async def run_task(
         span.set_attribute(SPAN_KIND, CHAIN)
         span.set_attribute(INPUT_VALUE, task.instruction)
         span.set_attribute(USER_ID, task.user_id)
+        trace_id = trace_id_hex(span)
         started = time.perf_counter()
         messages: list[ModelMessage] = []
         error: str | None = None
@@ -236,6 +249,7 @@ async def run_task(
         error=error,
         seconds=seconds,
         policy_version=policy_version,
+        trace_id=trace_id,
         messages=messages,
     )
 
