@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default=Path(".aiagents"), description="All local state lives here.")
+    model_cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "aiagents",
+        description="Derived model files shared by every data folder (e.g. the ONNX export of the embedder).",
+    )
     model: str | None = Field(default=None, description="Default model, e.g. 'openai:gpt-4.1-mini' or 'offline'.")
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None

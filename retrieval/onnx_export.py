@@ -1,4 +1,4 @@
-"""One-time ONNX export of the packaged all-MiniLM-L6-v2 into `settings.cache_dir`.
+"""One-time ONNX export of the packaged all-MiniLM-L6-v2 into `settings.model_cache_dir` (shared by data folders).
 
 Steps: load the weights with eager attention, export with `torch.onnx.export(dynamo=False)` through a
 keyword-argument wrapper (transformers 5 needs one), fuse BERT operators with onnxruntime's transformer
@@ -32,7 +32,7 @@ _MIN_COSINE = 0.9999
 
 
 def export_dir() -> Path:
-    return get_settings().cache_dir / "onnx" / f"all-MiniLM-L6-v2-v{_VERSION}"
+    return get_settings().model_cache_dir / "onnx" / f"all-MiniLM-L6-v2-v{_VERSION}"
 
 
 def _export(target: Path) -> None:

@@ -9,6 +9,7 @@ from aiagents.cli import (
     eval_cmd,
     ingest_cmd,
     prompts_cmd,
+    rag_cmd,
     retail_cmd,
     retrieval_cmd,
     task_cmd,
@@ -31,6 +32,7 @@ tracing_cmd.register(app)
 demo_cmd.register(app)
 retail_cmd.register(app)
 retrieval_cmd.register(app)
+rag_cmd.register(app)
 ingest_cmd.register(app)
 eval_cmd.register(app)
 

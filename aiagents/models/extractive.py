@@ -98,6 +98,8 @@ def answer_extractively(question: str, sources: list[Source], *, max_sentences: 
                 continue
             overlap = len(wanted & terms)
             score = overlap / (len(wanted) or 1)
+            if len(terms) < 4:  # a heading or fragment says little: prefer full sentences
+                score *= 0.5
             scored.append((score, -order, sentence.strip(), source.id))
     scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
     chosen = [s for s in scored[:max_sentences] if s[0] > 0]

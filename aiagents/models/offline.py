@@ -76,6 +76,7 @@ def _answer_fields(answer: Any) -> dict[str, Any]:
         "answer": answer.text,
         "found_answer": answer.found,
         "references": answer.references,
+        "citations": answer.references,
         "confidence": answer.confidence,
     }
 
