@@ -20,6 +20,7 @@ from ingestion.chunkers import (
     markdown_sections,
     sentence_spans,
 )
+from ingestion.demo import demo_docs_path
 from ingestion.documents import Document, Problem, content_hash, text_hash
 from ingestion.errors import ChunkerError, IngestionError, IngestRunError, SourceError
 from ingestion.manifest import Manifest, ManifestEntry
@@ -45,6 +46,7 @@ __all__ = [
     "Manifest",
     "ManifestEntry",
     "manifest_path",
+    "demo_docs_path",
     # documents
     "Document",
     "Problem",

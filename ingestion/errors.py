@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiagents.errors import RunError, UserError
+
+if TYPE_CHECKING:
+    from ingestion.report import IngestReport
 
 __all__ = ["IngestionError", "SourceError", "ChunkerError", "IngestRunError"]
 
@@ -21,3 +26,8 @@ class ChunkerError(IngestionError):
 
 class IngestRunError(RunError):
     """Ingestion failed part-way; re-running the same command resumes from the last finished batch."""
+
+    def __init__(self, message: str, *, report: IngestReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+        """What the run had done before it failed."""

@@ -17,10 +17,12 @@ from openinference.semconv.trace import (
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from aiagents.errors import UserError
 from aiagents.settings import get_settings
 from aiagents.tracing import get_tracer
 from ingestion.chunkers import Chunker, get_chunker
 from ingestion.documents import Document, Problem
+from ingestion.errors import IngestRunError
 from ingestion.manifest import Manifest, ManifestEntry
 from ingestion.report import IngestReport
 from ingestion.sources import Source, open_source
@@ -110,6 +112,15 @@ def ingest(
         ):
             try:
                 run.go(batch_chunks=batch_chunks, delete_missing=delete_missing)
+            except (UserError, IngestRunError):
+                raise
+            except Exception as exc:
+                done = report.new + report.changed
+                raise IngestRunError(
+                    f"ingesting {src.name} into {index!r} failed after {done} new/changed documents were "
+                    f"indexed ({type(exc).__name__}: {exc}); run the same ingestion again to resume",
+                    report=report,
+                ) from exc
             finally:
                 if cache is not None:
                     cache.close()

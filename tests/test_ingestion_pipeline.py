@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from aiagents.settings import reset_settings
-from ingestion import FolderSource, IngestReport, MarkdownChunker, WindowChunker, ingest, manifest_path
+from ingestion import FolderSource, IngestReport, IngestRunError, MarkdownChunker, WindowChunker, ingest, manifest_path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -138,8 +138,9 @@ def test_resume_after_a_crash(tmp_path: Path, real_embedder) -> None:  # noqa: A
         (root / f"doc{i}.md").write_text(f"# Doc {i}\n\nThis is document number {i} about topic {i * 7}.\n")
     crashing = CountingEmbedder(real_embedder, fail_on_call=3)
     # one chunk per document, batches of 2 chunks: calls 1 and 2 finish, call 3 raises
-    with pytest.raises(RuntimeError, match="simulated crash"):
+    with pytest.raises(IngestRunError, match="after 4 new/changed documents.*simulated crash.*resume") as err:
         ingest(root, "kb", embedder=crashing, batch_chunks=2)
+    assert isinstance(err.value.__cause__, RuntimeError) and err.value.report.new == 4
     assert len(crashing.texts) == 4
     total, hashes = index_state("kb")
     assert total == 4 and sorted(hashes) == ["doc0.md", "doc1.md", "doc2.md", "doc3.md"]

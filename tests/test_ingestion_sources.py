@@ -201,9 +201,10 @@ def test_problem_str_names_path_and_line() -> None:
 
 
 def test_demo_corpus_reads_cleanly_with_front_matter() -> None:
-    from ingestion import MarkdownChunker
+    from ingestion import MarkdownChunker, demo_docs_path
 
-    root = Path(__file__).resolve().parents[1] / "aiagents" / "demo_data" / "docs"
+    root = demo_docs_path()
+    assert root == Path(__file__).resolve().parents[1] / "aiagents" / "demo_data" / "docs"
     docs, problems = read_all(open_source(root))
     assert problems == [] and 8 <= len(docs) <= 15
     assert all({"title", "category", "tags", "updated"} <= set(d.metadata) for d in docs)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from markdown_it import MarkdownIt
@@ -14,6 +15,7 @@ from retrieval.types import Chunk
 __all__ = ["MarkdownChunker", "markdown_sections"]
 
 _MD = MarkdownIt("commonmark")
+_NEWLINE = re.compile("\n")
 
 
 def markdown_sections(text: str) -> list[tuple[int, int, list[str]]]:
@@ -23,10 +25,7 @@ def markdown_sections(text: str) -> list[tuple[int, int, list[str]]]:
     heading is a section with an empty path. Headings are found by markdown-it (CommonMark), so `#`
     lines inside code blocks are not headings and setext (`===`) headings are.
     """
-    line_starts = [0]
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            line_starts.append(i + 1)
+    line_starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
     tokens = _MD.parse(text)
     headings: list[tuple[int, int, str]] = []  # (line, level, title)
     for i, tok in enumerate(tokens):
