@@ -8,10 +8,12 @@ from aiagents.cli import (
     demo_cmd,
     eval_cmd,
     ingest_cmd,
+    logs_cmd,
     prompts_cmd,
     rag_cmd,
     retail_cmd,
     retrieval_cmd,
+    serve_cmd,
     task_cmd,
     tracing_cmd,
 )
@@ -35,6 +37,8 @@ retrieval_cmd.register(app)
 rag_cmd.register(app)
 ingest_cmd.register(app)
 eval_cmd.register(app)
+serve_cmd.register(app)
+logs_cmd.register(app)
 
 
 def main() -> None:

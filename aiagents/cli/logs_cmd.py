@@ -1,0 +1,93 @@
+"""`aiagents logs list|stats`: read the request log and feedback store."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+
+import typer
+from rich.table import Table
+
+from aiagents.cli.output import console, out, print_json, run_guarded
+
+__all__ = ["register", "parse_since"]
+
+_RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(value: str | None, *, now: float | None = None) -> float | None:
+    """'30m', '2h', '7d' (ago), an ISO date or time (UTC when no zone), or epoch seconds -> epoch seconds."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    match = _RELATIVE.match(value)
+    if match:
+        return (now if now is not None else time.time()) - float(match.group(1)) * _UNITS[match.group(2)]
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        message = f"--since {value!r}: write 30m, 2h, 7d, an ISO date like 2025-06-01, or epoch seconds"
+        raise typer.BadParameter(message) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds")
+
+
+def register(app: typer.Typer) -> None:
+    group = typer.Typer(help="The request log: list requests, stats of requests and feedback.", no_args_is_help=True)
+    app.add_typer(group, name="logs")
+
+    @group.command("list")
+    def list_(
+        since: str | None = typer.Option(None, "--since", help="30m, 2h, 7d, an ISO date/time or epoch seconds."),
+        limit: int = typer.Option(50, "--limit", "-n", min=1),
+        endpoint: str | None = typer.Option(None, "--endpoint", help="task, ask or agent."),
+        errors: bool = typer.Option(False, "--errors", help="Only failed requests."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Logged requests, newest first."""
+        from aiagents.logstore import open_store
+
+        store = run_guarded(open_store)
+        rows = store.list_requests(since=parse_since(since), limit=limit, endpoint=endpoint, errors_only=errors)
+        if as_json:
+            print_json({"requests": rows, "count": len(rows)})
+            return
+        table = Table("time (UTC)", "request id", "endpoint", "name", "model", "variant", "ms", "status", "user")
+        for r in rows:
+            table.add_row(
+                _iso(r["created_at"]), r["request_id"][:12] + "…", r["endpoint"], r["name"] or "", r["model"] or "",
+                r["variant"], f"{r['latency_ms']:.0f}", f"{r['status']} {r['error_code'] or ''}".strip(),
+                r["user_id"] or "",
+            )  # fmt: skip
+        out.print(table)
+
+    @group.command("stats")
+    def stats(
+        since: str | None = typer.Option(None, "--since", help="30m, 2h, 7d, an ISO date/time or epoch seconds."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Requests, feedback, errors, thumbs, corrections, latency, tokens and cost in the log."""
+        from aiagents.logstore import open_store, redact_url
+
+        store = run_guarded(open_store)
+        data = store.stats(since=parse_since(since))
+        if as_json:
+            print_json({**data, "store": redact_url(store.url)})
+            return
+        table = Table("metric", "value", title=f"request log {redact_url(store.url)}")
+        for key, value in data.items():
+            table.add_row(key, str(value))
+        out.print(table)
+        if data["requests"] == 0:
+            console.print("No requests logged yet: start `aiagents serve` and send some.")

@@ -1,0 +1,113 @@
+"""The log store's schema as numbered migrations: a list of small functions, applied once each, in order.
+
+The pattern of Simon Willison's `llm/migrations.py`: each function takes the database and changes it a
+little; the names of applied ones are kept in `_migrations`. Never edit a migration that has shipped:
+append a new one. The SQL is the common subset of SQLite and PostgreSQL, with the few types that differ
+taken from `db` (`db.float`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+__all__ = ["MIGRATIONS", "Migratable", "migration"]
+
+
+class Migratable(Protocol):
+    """What a migration needs: `execute(sql)` and the dialect's type names."""
+
+    dialect: str
+    float: str
+
+    def execute(self, sql: str) -> None: ...
+
+
+MIGRATIONS: list[Callable[[Migratable], None]] = []
+
+
+def migration(fn: Callable[[Migratable], None]) -> Callable[[Migratable], None]:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@migration
+def m001_requests(db: Migratable) -> None:
+    db.execute(
+        f"""CREATE TABLE requests (
+            request_id TEXT PRIMARY KEY,
+            created_at {db.float} NOT NULL,
+            endpoint TEXT NOT NULL,
+            name TEXT,
+            input TEXT,
+            output TEXT,
+            prompt_name TEXT,
+            prompt_version TEXT,
+            model TEXT,
+            variant TEXT NOT NULL DEFAULT 'default',
+            experiment TEXT,
+            latency_ms {db.float} NOT NULL DEFAULT 0,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            cost_usd {db.float},
+            status INTEGER NOT NULL DEFAULT 200,
+            error_code TEXT,
+            error_message TEXT,
+            user_id TEXT,
+            session_id TEXT,
+            trace_id TEXT,
+            span_id TEXT,
+            key_fingerprint TEXT,
+            metadata TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX requests_created_at ON requests (created_at)")
+    db.execute("CREATE INDEX requests_session ON requests (session_id)")
+    db.execute("CREATE INDEX requests_variant ON requests (experiment, variant)")
+
+
+@migration
+def m002_feedback(db: Migratable) -> None:
+    # No foreign key: the request row and its feedback are written by independent batched writers (possibly
+    # in different worker processes), so feedback may reach the database first. The service checks the
+    # link when it accepts feedback (a signed request id); reads join on request_id.
+    db.execute(
+        f"""CREATE TABLE feedback (
+            feedback_id TEXT PRIMARY KEY,
+            request_id TEXT NOT NULL,
+            created_at {db.float} NOT NULL,
+            kind TEXT NOT NULL,
+            thumbs TEXT,
+            comment TEXT,
+            corrected_output TEXT,
+            accepted INTEGER,
+            user_id TEXT,
+            key_fingerprint TEXT,
+            metadata TEXT,
+            annotated_at {db.float},
+            annotation_attempts INTEGER NOT NULL DEFAULT 0
+        )"""
+    )
+    db.execute("CREATE INDEX feedback_request ON feedback (request_id)")
+    db.execute("CREATE INDEX feedback_pending ON feedback (annotated_at)")
+
+
+@migration
+def m003_scores(db: Migratable) -> None:
+    """Room for the improvement loop: online-eval scores and human annotations per request."""
+    db.execute(
+        f"""CREATE TABLE scores (
+            score_id TEXT PRIMARY KEY,
+            request_id TEXT NOT NULL,
+            created_at {db.float} NOT NULL,
+            name TEXT NOT NULL,
+            source TEXT NOT NULL,
+            score {db.float},
+            label TEXT,
+            explanation TEXT,
+            annotator TEXT,
+            metadata TEXT,
+            annotated_at {db.float}
+        )"""
+    )
+    db.execute("CREATE INDEX scores_request ON scores (request_id)")

@@ -1,0 +1,360 @@
+"""The FastAPI app: `create_app()` (uvicorn factory) with the task, RAG, agent, feedback and read endpoints.
+
+Every answer carries `request_id`, `trace_id` and `variant`; every request that reached an endpoint is
+logged (through the background writer, never waiting on the database or on Phoenix); every error is
+`{"error": {"code": ..., "message": ...}}`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPBearer
+from opentelemetry.trace import Status, StatusCode
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from aiagents.errors import RunError, UserError
+from aiagents.logstore import FeedbackRecord, RequestRecord
+from aiagents.service.auth import Principal
+from aiagents.service.config import ServiceSettings
+from aiagents.service.errors import ServiceError, error_body
+from aiagents.service.guard import Guard
+from aiagents.service.models import (
+    AgentRequest,
+    AskRequest,
+    ErrorBody,
+    FeedbackAccepted,
+    FeedbackRequest,
+    Health,
+    ServiceAnswer,
+    TaskRequest,
+    Usage,
+)
+from aiagents.service.runners import Served, agent_available
+from aiagents.service.state import ServiceState
+from aiagents.tracing import attributes as oi
+from aiagents.tracing import get_tracer, trace_id_hex
+
+__all__ = ["create_app", "DEFAULT_VARIANT"]
+
+log = logging.getLogger("aiagents.service")
+DEFAULT_VARIANT = "default"
+_bearer = HTTPBearer(auto_error=False, description="An API key from AIAGENTS_API_KEYS / AIAGENTS_ADMIN_KEYS.")
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in {
+        400: "Malformed JSON",
+        401: "Missing or wrong API key",
+        404: "Unknown task, index or request",
+        413: "Body too large",
+        415: "Not application/json",
+        422: "Invalid input",
+        502: "The model run failed",
+    }.items()
+}
+
+
+def _state(request: Request) -> ServiceState:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+def _principal(request: Request) -> Principal:
+    return request.state.principal  # type: ignore[no-any-return]
+
+
+def _admin(request: Request) -> Principal:
+    principal = _principal(request)
+    if not principal.admin:
+        raise ServiceError(403, "forbidden", "this endpoint needs an admin key (AIAGENTS_ADMIN_KEYS)")
+    return principal
+
+
+async def _serve(
+    request: Request,
+    *,
+    endpoint: str,
+    name: str,
+    inputs: Any,
+    user_id: str | None,
+    session_id: str | None,
+    metadata: dict[str, Any],
+    run: Callable[[], Awaitable[Served]],
+) -> ServiceAnswer:
+    """Run one request inside its root span, log it, answer it (or raise its `ServiceError`)."""
+    state = _state(request)
+    principal = _principal(request)
+    request_id = state.ids.new(principal.fingerprint)
+    created = time.time()
+    started = time.perf_counter()
+    served: Served | None = None
+    error: ServiceError | None = None
+    tracer = get_tracer("aiagents.service")
+    with tracer.start_as_current_span(f"{endpoint} {name}") as span:
+        span.set_attribute(oi.SPAN_KIND, oi.CHAIN)
+        span.set_attribute(oi.INPUT_VALUE, state.dumps(state.clean(inputs)))
+        span.set_attribute(oi.INPUT_MIME_TYPE, "application/json")
+        span.set_attribute(
+            oi.METADATA,
+            state.dumps({"request_id": request_id, "endpoint": endpoint, "name": name, "variant": DEFAULT_VARIANT}),
+        )
+        if user_id:
+            span.set_attribute(oi.USER_ID, user_id)
+        if session_id:
+            span.set_attribute(oi.SESSION_ID, session_id)
+        trace_id = trace_id_hex(span)
+        context = span.get_span_context()
+        span_id = f"{context.span_id:016x}" if context.is_valid else None
+        try:
+            served = await run()
+        except ServiceError as exc:
+            error = exc
+        except UserError as exc:
+            error = ServiceError(422, "invalid_input", str(exc))
+        except RunError as exc:
+            error = ServiceError(502, "run_failed", str(exc))
+        except Exception as exc:  # noqa: BLE001 - answered as JSON 500, logged with the request
+            log.exception("request %s (%s %s) failed", request_id, endpoint, name)
+            error = ServiceError(500, "internal_error", f"{type(exc).__name__}: {state.scrub(str(exc))}")
+        if error is not None:
+            span.set_status(Status(StatusCode.ERROR, error.message))
+        else:
+            span.set_attribute(oi.OUTPUT_VALUE, state.dumps(state.scrub(served.output)))  # type: ignore[union-attr]
+            span.set_attribute(oi.OUTPUT_MIME_TYPE, "application/json")
+            span.set_status(Status(StatusCode.OK))
+    latency_ms = (time.perf_counter() - started) * 1000
+    usage = served.usage if served is not None else None
+    state.log_request(
+        RequestRecord(
+            request_id=request_id,
+            created_at=created,
+            endpoint=endpoint,
+            name=name,
+            input=inputs,
+            output=served.output if served is not None else None,
+            prompt_name=served.prompt_name if served else None,
+            prompt_version=served.prompt_version if served else None,
+            model=served.model if served else None,
+            variant=DEFAULT_VARIANT,
+            latency_ms=latency_ms,
+            input_tokens=usage.input_tokens if usage else 0,
+            output_tokens=usage.output_tokens if usage else 0,
+            cost_usd=usage.cost_usd if usage else None,
+            status=error.status if error else 200,
+            error_code=error.code if error else None,
+            error_message=error.message if error else None,
+            user_id=user_id,
+            session_id=session_id,
+            trace_id=trace_id,
+            span_id=span_id,
+            key_fingerprint=principal.fingerprint,
+            metadata=metadata,
+        )
+    )
+    if error is not None:
+        error.request_id = request_id
+        raise error
+    assert served is not None
+    return ServiceAnswer(
+        output=served.output,
+        request_id=request_id,
+        trace_id=trace_id,
+        variant=DEFAULT_VARIANT,
+        prompt=served.prompt_name,
+        prompt_version=served.prompt_version,
+        model=served.model,
+        latency_ms=round(latency_ms, 3),
+        usage=Usage(
+            input_tokens=served.usage.input_tokens,
+            output_tokens=served.usage.output_tokens,
+            cost_usd=served.usage.cost_usd,
+        ),
+    )
+
+
+def _router() -> APIRouter:
+    api = APIRouter(prefix="/v1", dependencies=[Depends(_bearer)], responses=_ERRORS)
+
+    @api.post("/tasks/{name}", response_model=ServiceAnswer, tags=["run"])
+    async def run_task(name: str, body: TaskRequest, request: Request) -> ServiceAnswer:
+        """Run the prompt task `name` (a prompt with an output model) on `input`."""
+        state = _state(request)
+        state.tasks.task(name)  # unknown task: 404 before anything is logged or traced
+
+        async def run() -> Served:
+            return await state.tasks.run(
+                name, body.input, user_id=body.user_id, session_id=body.session_id, metadata=body.metadata or None
+            )
+
+        return await _serve(
+            request, endpoint="task", name=name, inputs=body.input, user_id=body.user_id,
+            session_id=body.session_id, metadata=body.metadata, run=run,
+        )  # fmt: skip
+
+    @api.post("/ask", response_model=ServiceAnswer, tags=["run"])
+    async def ask(body: AskRequest, request: Request) -> ServiceAnswer:
+        """Answer a question from an index (hybrid retrieval, then a cited answer)."""
+        state = _state(request)
+
+        async def run() -> Served:
+            return await state.ask.run(
+                body.index, body.question, k=body.k, mode=body.mode, filters=body.filters,
+                user_id=body.user_id, session_id=body.session_id,
+            )  # fmt: skip
+
+        inputs = {
+            "question": body.question,
+            "index": body.index,
+            "k": body.k,
+            "mode": body.mode,
+            "filters": body.filters,
+        }
+        return await _serve(
+            request, endpoint="ask", name=body.index, inputs=inputs, user_id=body.user_id,
+            session_id=body.session_id, metadata=body.metadata, run=run,
+        )  # fmt: skip
+
+    @api.post("/agent", response_model=ServiceAnswer, tags=["run"], responses={501: {"model": ErrorBody}})
+    async def agent(body: AgentRequest, request: Request) -> ServiceAnswer:
+        """One turn of an agent conversation (multi-turn through `session_id`)."""
+        if not agent_available():
+            raise ServiceError(
+                501, "not_implemented", "the agents layer (aiagents.agents) is not installed in this service yet"
+            )
+        raise ServiceError(501, "not_implemented", "the agent endpoint is not wired to aiagents.agents yet")
+
+    @api.post("/feedback", response_model=FeedbackAccepted, status_code=202, tags=["feedback"])
+    async def feedback(body: FeedbackRequest, request: Request) -> FeedbackAccepted:
+        """Feedback on one of your requests: thumbs, a comment, the corrected output, or accepted as is."""
+        state = _state(request)
+        principal = _principal(request)
+        if not state.ids.verify(body.request_id, principal.fingerprint):
+            raise ServiceError(404, "unknown_request", f"no request {body.request_id!r} made with this API key")
+        implicit = body.corrected_output is not None or body.accepted is not None
+        record = FeedbackRecord(
+            request_id=body.request_id,
+            kind="implicit" if implicit else "explicit",
+            thumbs=body.thumbs,
+            comment=body.comment,
+            corrected_output=body.corrected_output,
+            accepted=body.accepted,
+            user_id=body.user_id,
+            key_fingerprint=principal.fingerprint,
+            metadata=body.metadata,
+        )
+        state.log_feedback(record)
+        return FeedbackAccepted(feedback_id=record.feedback_id, request_id=body.request_id)
+
+    @api.get("/requests", tags=["admin"])
+    def list_requests(
+        request: Request,
+        since: float | None = Query(None, description="Only requests at or after this time (epoch seconds)."),
+        limit: int = Query(100, ge=1, le=10_000),
+        endpoint: str | None = Query(None),
+        errors: bool = Query(False, description="Only failed requests."),
+        _: Principal = Depends(_admin),
+    ) -> dict[str, Any]:
+        """The request log, newest first (admin key)."""
+        state = _state(request)
+        if state.writer is not None:
+            state.writer.flush(timeout=5)
+        rows = state.store.list_requests(since=since, limit=limit, endpoint=endpoint, errors_only=errors)  # type: ignore[union-attr]
+        return {"requests": rows}
+
+    @api.get("/requests/{request_id}", tags=["admin"])
+    def get_request(request_id: str, request: Request, _: Principal = Depends(_admin)) -> dict[str, Any]:
+        """One logged request and its feedback (admin key)."""
+        state = _state(request)
+        if state.writer is not None:
+            state.writer.flush(timeout=5)
+        row = state.store.get_request(request_id)  # type: ignore[union-attr]
+        if row is None:
+            raise ServiceError(404, "unknown_request", f"no request {request_id!r} in the log")
+        return {"request": row, "feedback": state.store.list_feedback(request_id=request_id)}  # type: ignore[union-attr]
+
+    @api.get("/stats", tags=["admin"])
+    def stats(request: Request, since: float | None = Query(None), _: Principal = Depends(_admin)) -> dict[str, Any]:
+        """Counts over the log: requests, feedback, errors, thumbs, corrections, latency, tokens, cost (admin key)."""
+        state = _state(request)
+        if state.writer is not None:
+            state.writer.flush(timeout=5)
+        return state.store.stats(since=since)  # type: ignore[union-attr]
+
+    return api
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
+    errors = exc.errors()
+    bad_json = next((e for e in errors if e.get("type") == "json_invalid"), None)
+    if bad_json is not None:
+        where = bad_json.get("ctx", {}).get("error", "")
+        return 400, "malformed_json", f"the body is not valid JSON{': ' + str(where) if where else ''}"
+    parts = []
+    for e in errors[:10]:
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{loc}: {e.get('msg')}")
+    return 422, "validation_error", "; ".join(parts)
+
+
+def create_app(settings: ServiceSettings | None = None, *, database_url: str | None = None) -> FastAPI:
+    """The service app (`uvicorn --factory aiagents.service.app:create_app`)."""
+    settings = settings or ServiceSettings()
+    state = ServiceState(settings, database_url=database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state.start()
+        log.info(
+            "aiagents service (pid %d): %s, request log %s",
+            os.getpid(),
+            "API keys required" if not state.keys.open else "no API keys configured (local use only)",
+            "on" if state.writer is not None else "off",
+        )
+        yield
+        state.stop()
+
+    app = FastAPI(
+        title="aiagents service",
+        description="Prompt tasks, RAG answers and agents over HTTP, with a request log and user feedback.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.service = state
+    app.include_router(_router())
+
+    @app.get("/healthz", response_model=Health, tags=["health"])
+    async def healthz() -> Health:
+        return Health(auth=not state.keys.open, request_log=settings.request_log, pid=os.getpid())
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.request_id), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        status, code, message = _validation_message(exc)
+        return JSONResponse(error_body(code, message), status_code=status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed"}
+        return JSONResponse(
+            error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse(error_body("internal_error", type(exc).__name__), status_code=500)
+
+    app.add_middleware(Guard, keys=state.keys, max_body_bytes=settings.max_body_bytes)
+    return app

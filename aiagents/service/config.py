@@ -1,0 +1,101 @@
+"""The service's settings, from `AIAGENTS_*` variables (and `.env`), like the framework's `Settings`."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from aiagents.settings import get_settings
+
+__all__ = ["ServiceSettings", "LOCAL_HOSTS", "service_secret"]
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+"""Where the service may listen without API keys."""
+
+
+def _split(value: SecretStr | str | None) -> list[str]:
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else (value or "")
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+class ServiceSettings(BaseSettings):
+    """Service configuration; every field can be set as `AIAGENTS_<FIELD>`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AIAGENTS_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    api_keys: SecretStr | None = Field(default=None, description="Client API keys, comma-separated.")
+    admin_keys: SecretStr | None = Field(
+        default=None, description="Admin API keys (read side: request log, stats), comma-separated."
+    )
+    service_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs request ids. Default: a random secret kept in the data folder (set it when several "
+        "machines share one database).",
+    )
+    max_body_bytes: int = Field(default=1_000_000, description="Largest request body accepted (HTTP 413 above).")
+    redact_fields: str = Field(
+        default="", description="Input field names replaced by '[REDACTED]' before storage, comma-separated."
+    )
+    request_log: bool = Field(default=True, description="Write every request to the log store.")
+    annotate_feedback: bool = Field(default=True, description="Send feedback to Phoenix as span annotations.")
+    writer_batch_size: int = 500
+    writer_max_delay: float = 0.05
+
+    @property
+    def client_keys(self) -> list[str]:
+        return _split(self.api_keys)
+
+    @property
+    def admin_key_list(self) -> list[str]:
+        return _split(self.admin_keys)
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(self.client_keys or self.admin_key_list)
+
+    @property
+    def redacted_fields(self) -> frozenset[str]:
+        return frozenset(_split(self.redact_fields))
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret (API keys, provider keys, signing secret): scrubbed from what is stored."""
+        values = [*self.client_keys, *self.admin_key_list]
+        if self.service_secret is not None:
+            values.append(self.service_secret.get_secret_value())
+        core = get_settings()
+        for field_name in type(core).model_fields:
+            value = getattr(core, field_name)
+            if isinstance(value, SecretStr) and value.get_secret_value():
+                values.append(value.get_secret_value())
+        return sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
+
+
+def service_secret(settings: ServiceSettings) -> bytes:
+    """The request-id signing secret: configured, else created once under the data folder (mode 0600).
+
+    Several worker processes may race to create it: each writes a private temporary file and links it into
+    place; `os.link` fails for all but the first, and the others read the winner's secret.
+    """
+    if settings.service_secret is not None:
+        return settings.service_secret.get_secret_value().encode()
+    folder = get_settings().data_dir / "service"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "secret"
+    if not path.exists():
+        tmp = folder / f".secret-{os.getpid()}-{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    return path.read_text().strip().encode()

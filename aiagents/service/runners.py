@@ -1,0 +1,110 @@
+"""What each endpoint runs: a prompt task, the RAG pipeline over an index, an agent. Each returns `Served`."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiagents.errors import PromptNotFoundError
+from aiagents.models import CallUsage
+from aiagents.service.errors import ServiceError
+from aiagents.tasks import Task
+
+__all__ = ["Served", "TaskRunner", "AskRunner", "agent_available"]
+
+
+@dataclass(kw_only=True)
+class Served:
+    """The outcome of one run, whatever ran it."""
+
+    output: Any
+    prompt_name: str | None = None
+    prompt_version: str | None = None
+    model: str | None = None
+    usage: CallUsage = field(default_factory=CallUsage)
+
+
+class TaskRunner:
+    """Runs prompt tasks by name; each `Task` is built once per process."""
+
+    def __init__(self, model: str | None = None) -> None:
+        self.model = model
+        self._tasks: dict[str, Task[Any]] = {}
+
+    def task(self, name: str) -> Task[Any]:
+        task = self._tasks.get(name)
+        if task is None:
+            try:
+                task = Task(name)
+            except PromptNotFoundError as exc:
+                raise ServiceError(404, "unknown_task", f"no task named {name!r}: {exc}") from None
+            self._tasks[name] = task
+        return task
+
+    async def run(self, name: str, inputs: dict[str, Any], **kwargs: Any) -> Served:
+        task = self.task(name)
+        result = await task.run(inputs, model=self.model, **kwargs)
+        return Served(
+            output=result.output_json(),
+            prompt_name=result.prompt_name,
+            prompt_version=result.prompt_version,
+            model=result.model,
+            usage=result.usage,
+        )
+
+
+class AskRunner:
+    """Answers questions from an index with `aiagents.rag.RagPipeline`; one pipeline per index per process."""
+
+    def __init__(self, model: str | None = None) -> None:
+        self.model = model
+        self._pipelines: dict[str, Any] = {}
+        self._lock = asyncio.Lock()
+
+    async def pipeline(self, index: str) -> Any:
+        pipeline = self._pipelines.get(index)
+        if pipeline is not None:
+            return pipeline
+        async with self._lock:
+            if index not in self._pipelines:
+                self._pipelines[index] = await asyncio.to_thread(self._open, index)
+            return self._pipelines[index]
+
+    def _open(self, name: str) -> Any:
+        from retrieval import IndexNotFoundError, Retriever, get_embedder, open_index
+
+        try:
+            from aiagents.rag import RagPipeline
+        except ImportError as exc:  # the RAG layer has not landed in this install
+            raise ServiceError(501, "not_implemented", f"RAG is not available: {exc}") from None
+        try:
+            index = open_index(name)
+        except IndexNotFoundError as exc:
+            raise ServiceError(404, "unknown_index", str(exc)) from None
+        except ValueError as exc:
+            raise ServiceError(422, "invalid_index_name", str(exc)) from None
+        try:
+            return RagPipeline(Retriever(index, get_embedder()), model=self.model)
+        except PromptNotFoundError as exc:
+            raise ServiceError(501, "not_implemented", f"RAG prompt missing: {exc}") from None
+
+    async def run(self, index: str, question: str, **kwargs: Any) -> Served:
+        pipeline = await self.pipeline(index)
+        answer = await pipeline.ask(question, **kwargs)
+        output = answer.to_json()
+        for key in ("trace_id", "prompt", "prompt_version", "model", "usage", "latency_ms"):
+            output.pop(key, None)
+        return Served(
+            output=output,
+            prompt_name=answer.prompt_name,
+            prompt_version=answer.prompt_version,
+            model=answer.model,
+            usage=answer.usage,
+        )
+
+
+def agent_available() -> bool:
+    """Whether the agents layer (`aiagents.agents`) is installed."""
+    return importlib.util.find_spec("aiagents.agents") is not None

@@ -1,0 +1,121 @@
+"""`ServiceState`: what one service process holds: keys, store, background writer, annotator, runners."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from aiagents.logstore import BackgroundWriter, FeedbackAnnotator, FeedbackRecord, LogStore, RequestRecord, open_store
+from aiagents.service.auth import KeyRing, RequestIds
+from aiagents.service.config import ServiceSettings, service_secret
+from aiagents.service.runners import AskRunner, TaskRunner
+from aiagents.settings import get_settings
+
+__all__ = ["ServiceState", "REDACTED"]
+
+log = logging.getLogger("aiagents.service")
+REDACTED = "[REDACTED]"
+
+
+class ServiceState:
+    """Created by `create_app`; threads start in `start()` (the app's lifespan) and stop in `stop()`."""
+
+    def __init__(self, settings: ServiceSettings, *, database_url: str | None = None) -> None:
+        self.settings = settings
+        self.keys = KeyRing(settings.client_keys, settings.admin_key_list)
+        self.ids = RequestIds(service_secret(settings))
+        self._secrets = settings.secret_values()
+        self._redact = settings.redacted_fields
+        self.database_url = database_url
+        self.store: LogStore | None = None
+        self.writer: BackgroundWriter | None = None
+        self.annotator: FeedbackAnnotator | None = None
+        model = get_settings().model
+        self.tasks = TaskRunner(model)
+        self.ask = AskRunner(model)
+        self.started_at = time.time()
+
+    # lifecycle ---------------------------------------------------------------------------------------
+    def start(self) -> None:
+        core = get_settings()
+        if core.tracing:
+            from aiagents import tracing
+
+            tracing.setup()
+        self.store = open_store(self.database_url)
+        if self.settings.request_log:
+            self.writer = BackgroundWriter(
+                self.store, batch_size=self.settings.writer_batch_size, max_delay=self.settings.writer_max_delay
+            )
+            if core.tracing and self.settings.annotate_feedback:
+                from aiagents.tracing import phoenix_url
+
+                key = core.phoenix_api_key.get_secret_value() if core.phoenix_api_key else None
+                self.annotator = FeedbackAnnotator(self.store, phoenix_url(core), api_key=key).start()
+
+    def stop(self) -> None:
+        """Graceful shutdown: write every queued row, flush spans, send what annotations Phoenix takes."""
+        if self.writer is not None and not self.writer.close():
+            log.error("log writer stopped with %d rows unwritten", self.writer.pending)
+        from aiagents.tracing import current_tracing
+
+        tracing = current_tracing()
+        if tracing is not None:
+            tracing.flush()
+        if self.annotator is not None:
+            self.annotator.stop()
+        if self.store is not None:
+            self.store.close()
+
+    # logging -----------------------------------------------------------------------------------------
+    def log_request(self, record: RequestRecord) -> None:
+        if self.writer is not None:
+            record.input = self.clean(record.input)
+            record.output = self.scrub(record.output)
+            record.metadata = self.scrub(record.metadata)
+            if record.error_message:
+                record.error_message = self.scrub(record.error_message)
+            self.writer.submit(record)
+
+    def log_feedback(self, record: FeedbackRecord) -> None:
+        if self.writer is not None:
+            record.comment = self.scrub(record.comment)
+            record.corrected_output = self.scrub(record.corrected_output)
+            record.metadata = self.scrub(record.metadata)
+            self.writer.submit(record)
+            if self.annotator is not None:
+                self.annotator.wake()
+
+    def clean(self, value: Any) -> Any:
+        """Redact the configured input fields, then scrub secrets."""
+        return self.scrub(self.redact(value))
+
+    def redact(self, value: Any) -> Any:
+        """Replace the values of configured field names (at any depth) by '[REDACTED]'."""
+        if not self._redact:
+            return value
+        if isinstance(value, dict):
+            return {k: REDACTED if k in self._redact else self.redact(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.redact(v) for v in value]
+        return value
+
+    def scrub(self, value: Any) -> Any:
+        """Remove every configured secret (API keys, provider keys) from strings, at any depth."""
+        if not self._secrets or value is None:
+            return value
+        if isinstance(value, str):
+            for secret in self._secrets:
+                if secret in value:
+                    value = value.replace(secret, REDACTED)
+            return value
+        if isinstance(value, dict):
+            return {self.scrub(k): self.scrub(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.scrub(v) for v in value]
+        return value
+
+    def dumps(self, value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, default=str)
