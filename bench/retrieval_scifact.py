@@ -1,0 +1,334 @@
+"""SciFact retrieval benchmark: quality per mode, fusion tuned on half the test queries and checked on
+the other half, latency (with and without the query embedding, and at 50,000 chunks), BM25 fast path
+against rank-bm25, and the two embedders side by side.
+
+    python bench/retrieval_scifact.py [--data ../shared/data/scifact] [--skip-50k] [--embed-sample 256]
+
+Prints a table and writes bench/results/retrieval_scifact.json. The index and the document embeddings
+are cached under AIAGENTS_DATA_DIR, so a rerun only re-measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from retrieval import (  # noqa: E402
+    FusionConfig,
+    ReferenceBM25,
+    Retriever,
+    SparseBM25,
+    Tokenizer,
+    evaluate_run,
+    get_embedder,
+    open_index,
+)
+from retrieval.beir import document_text, iter_corpus, load_qrels, load_queries  # noqa: E402
+from retrieval.evaluate import build_beir_index, run_queries  # noqa: E402
+from retrieval.fusion import rrf, weighted_fusion  # noqa: E402
+from retrieval.index import point_id  # noqa: E402
+from retrieval.types import Chunk  # noqa: E402
+
+console = Console(stderr=True)
+
+
+def pct(values: list[float], q: int) -> float:
+    return float(statistics.quantiles(values, n=100, method="inclusive")[q - 1])
+
+
+def split(qids: list[str]) -> tuple[list[str], list[str]]:
+    """A fixed half/half split of the query ids (by a hash, so neither half is an id range)."""
+    a = [q for q in qids if hashlib.sha256(q.encode()).digest()[0] % 2 == 0]
+    return a, [q for q in qids if q not in set(a)]
+
+
+def ndcg(run: dict[str, list[str]], qrels: dict, qids: list[str]) -> float:
+    return evaluate_run({q: run[q] for q in qids}, {q: qrels[q] for q in qids}, ks=(10,))["ndcg@10"]
+
+
+def fuse_run(cands: dict, cfg: dict, to_doc: dict[str, str]) -> dict[str, list[str]]:
+    out = {}
+    for q, (bm25, dense) in cands.items():
+        if cfg["method"] == "rrf":
+            fused = rrf([[p for p, _ in bm25], [p for p, _ in dense]], k=cfg["k"])
+        else:
+            fused = weighted_fusion([dict(bm25), dict(dense)], [1 - cfg["w"], cfg["w"]], normalization=cfg["norm"])
+        ranked = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:100]
+        out[q] = [to_doc[p] for p, _ in ranked]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "scifact"))
+    ap.add_argument("--skip-50k", action="store_true")
+    ap.add_argument("--embed-sample", type=int, default=256, help="documents per embedder throughput run")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "retrieval_scifact.json"))
+    args = ap.parse_args()
+    data = Path(args.data)
+    corpus_path = data / "corpus.jsonl"
+    qrels = {q: r for q, r in load_qrels(data / "qrels" / "test.tsv").items() if any(g > 0 for g in r.values())}
+    all_queries = load_queries(data / "queries.jsonl")
+    queries = {q: all_queries[q] for q in qrels}
+    results: dict = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_avg": os.getloadavg()},
+        "queries": len(queries),
+    }
+
+    # 1. Index (built once, then reused) ------------------------------------------------------
+    embedder = get_embedder("minilm")
+    console.print(f"embedder: {type(embedder).__name__}")
+    index, seconds, reused = build_beir_index(corpus_path, embedder)
+    results["index"] = {"name": index.name, "seconds": seconds, "reused": reused, "chunks": index.count()}
+
+    # 2. Quality and latency per mode (default settings) ---------------------------------------
+    retriever = Retriever(index, embedder)
+    modes = {}
+    runs = {}
+    for mode in ("bm25", "dense", "hybrid"):
+        r = run_queries(retriever, queries, mode=mode, k=100)
+        runs[mode] = r.run
+        m = evaluate_run(r.run, qrels, ks=(10, 100))
+        modes[mode] = {
+            "ndcg@10": m["ndcg@10"],
+            "recall@100": m["recall@100"],
+            "mrr@10": m["mrr@10"],
+            "p50_ms": pct(r.total_ms, 50),
+            "p95_ms": pct(r.total_ms, 95),
+            "p50_ms_without_embedding": pct(r.search_ms, 50),
+            "p95_ms_without_embedding": pct(r.search_ms, 95),
+        }
+    results["modes"] = modes
+    results["fusion_default"] = dataclasses.asdict(FusionConfig())
+
+    # 3. Fusion tuned on half A, checked on half B ----------------------------------------------
+    qids = list(queries)
+    half_a, half_b = split(qids)
+    qvecs = {q: embedder.embed_query(t) for q, t in queries.items()}
+    cands = {q: index.search_both(queries[q], qvecs[q], limit=100) for q in qids}
+    to_doc = {}
+    for bm25, dense in cands.values():
+        for p, _ in bm25 + dense:
+            to_doc[p] = ""
+    for p, c in index.fetch(list(to_doc)).items():
+        to_doc[p] = c.document_id
+    grid = [{"method": "rrf", "k": k} for k in (10, 20, 40, 60, 100)]
+    grid += [
+        {"method": "weighted", "norm": norm, "w": round(w, 2)}
+        for norm in ("minmax", "zscore")
+        for w in np.arange(0.1, 0.91, 0.05)
+    ]
+    rows = []
+    for cfg in grid:
+        run = fuse_run(cands, cfg, to_doc)
+        rows.append(
+            {**cfg, "A": ndcg(run, qrels, half_a), "B": ndcg(run, qrels, half_b), "all": ndcg(run, qrels, qids)}
+        )
+    best_a = max(rows, key=lambda r: r["A"])
+    best_b = max(rows, key=lambda r: r["B"])
+    rrf60 = next(r for r in rows if r["method"] == "rrf" and r["k"] == 60)
+    single = {m: {"A": ndcg(runs[m], qrels, half_a), "B": ndcg(runs[m], qrels, half_b)} for m in ("bm25", "dense")}
+    results["fusion_tuning"] = {
+        "split": {"A": len(half_a), "B": len(half_b), "rule": "sha256(query id)[0] even -> A"},
+        "best_on_A": best_a,
+        "best_on_B": best_b,
+        "rrf_k60": rrf60,
+        "single_methods": single,
+        "grid": rows,
+    }
+
+    # 4. BM25: fast paths against rank-bm25 on the same tokens ---------------------------------
+    tok = Tokenizer()
+    docs = list(iter_corpus(corpus_path))
+    doc_ids = [d.id for d in docs]
+    corpus_terms = tok.many(document_text(d.title, d.text) for d in docs)
+    query_terms = [tok(t) for t in queries.values()]
+    t0 = time.perf_counter()
+    reference = ReferenceBM25(corpus_terms)
+    ref_build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    fast = SparseBM25(corpus_terms)
+    fast_build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    ref_top = [list(np.argsort(-reference.get_scores(q), kind="stable")[:10]) for q in query_terms]
+    ref_qps = len(query_terms) / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    fast_top = [[row for row, _ in fast.top_k(q, 10)] for q in query_terms]
+    fast_qps = len(query_terms) / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    index_top = [index.search_bm25(t, limit=10) for t in queries.values()]
+    index_qps = len(query_terms) / (time.perf_counter() - t0)
+    row_of = {point_id(d): i for i, d in enumerate(doc_ids)}
+    overlap_fast = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(ref_top, fast_top, strict=True)])
+    overlap_index = np.mean(
+        [len(set(a) & {row_of[p] for p, _ in b}) / 10 for a, b in zip(ref_top, index_top, strict=True)]
+    )
+    ref_run = {q: [doc_ids[i] for i in top] for q, top in zip(queries, ref_top, strict=True)}
+    results["bm25"] = {
+        "rank_bm25_qps": ref_qps,
+        "sparse_matrix_qps": fast_qps,
+        "qdrant_edge_sparse_qps": index_qps,
+        "build_seconds": {"rank_bm25": ref_build, "sparse_matrix": fast_build},
+        "top10_overlap_vs_rank_bm25": {"sparse_matrix": overlap_fast, "qdrant_edge": overlap_index},
+        "ndcg@10_rank_bm25": evaluate_run(ref_run, qrels, ks=(10,))["ndcg@10"],
+    }
+
+    # 5. Embedders side by side -----------------------------------------------------------------
+    sample = [document_text(d.title, d.text) for d in docs[: args.embed_sample]]
+    emb_rows = {}
+    for name in ("minilm-st", "minilm-onnx"):
+        e = get_embedder(name)
+        e.embed_documents(sample[:8])  # warm-up
+        t0 = time.perf_counter()
+        vecs = e.embed_documents(sample)
+        dps = len(sample) / (time.perf_counter() - t0)
+        qt = []
+        for t in list(queries.values())[:50]:
+            t1 = time.perf_counter()
+            e.embed_query(t)
+            qt.append((time.perf_counter() - t1) * 1000)
+        emb_rows[name] = {"docs_per_s": dps, "query_p50_ms": pct(qt, 50), "vectors": vecs}
+    cos = np.sum(emb_rows["minilm-st"].pop("vectors") * emb_rows["minilm-onnx"].pop("vectors"), axis=1)
+    results["embedders"] = {**emb_rows, "sample_docs": len(sample), "min_cosine": float(cos.min())}
+
+    # 6. Hybrid latency at 50,000 chunks ----------------------------------------------------------
+    if not args.skip_50k:
+        results["scale_50k"] = scale_50k(index, embedder, queries, qvecs)
+    index.close()
+
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2, default=float))
+    print_table(results)
+
+
+def scale_50k(index, embedder, queries: dict[str, str], qvecs: dict) -> dict:  # noqa: ANN001
+    """Copies of the SciFact chunks (same text, dense vectors with small noise) up to 50,000 points."""
+    name = "bench-scifact-50k"
+    target = 50_000
+    big = open_index(name, dim=embedder.dim, embedder=embedder.name)
+    build_s = 0.0
+    if big.count() < target:
+        t0 = time.perf_counter()
+        base = [(c.id, c.text, c.document_id) for c in index.get(_all_chunk_ids(index))]
+        vecs = dict(_all_vectors(index))
+        rng = np.random.default_rng(0)
+        n = big.count()
+        while n < target:
+            copy = n // len(base)
+            part = base[n % len(base) : n % len(base) + min(1000, target - n)]
+            chunks = [Chunk(id=f"{cid}~{copy}", text=t, document_id=f"{d}~{copy}") for cid, t, d in part]
+            v = np.stack([vecs[point_id(cid)] for cid, _, _ in part])
+            if copy:
+                v = v + rng.normal(0, 0.02, v.shape).astype(np.float32)
+                v /= np.linalg.norm(v, axis=1, keepdims=True)
+            big.upsert(chunks, v)
+            n += len(part)
+        big.optimize()
+        big.flush()
+        build_s = time.perf_counter() - t0
+    r = Retriever(big, embedder)
+    lat, lat_no_embed = [], []
+    for q, text in queries.items():
+        t0 = time.perf_counter()
+        bm25, dense = big.search_both(text, qvecs[q], limit=100)
+        fused = r._fuse(bm25, dense)
+        top = sorted(fused.items(), key=lambda kv: -kv[1])[:10]
+        big.fetch([p for p, _ in top])
+        lat_no_embed.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        r.search(text, k=10, mode="hybrid")
+        lat.append((time.perf_counter() - t0) * 1000)
+    out = {
+        "chunks": big.count(),
+        "build_seconds": build_s,
+        "hybrid_p50_ms": pct(lat, 50),
+        "hybrid_p95_ms": pct(lat, 95),
+        "hybrid_p50_ms_without_embedding": pct(lat_no_embed, 50),
+        "hybrid_p95_ms_without_embedding": pct(lat_no_embed, 95),
+    }
+    big.close()
+    return out
+
+
+def _all_chunk_ids(index) -> list[str]:  # noqa: ANN001
+    return [p["chunk_id"] for _, p in index.backend.scroll(["chunk_id"])]
+
+
+def _all_vectors(index):  # noqa: ANN001, ANN202
+    """(point id, dense vector) of every point (edge backend)."""
+    import qdrant_edge as qe
+
+    offset = None
+    while True:
+        records, offset = index.backend.shard.scroll(
+            qe.ScrollRequest(offset=offset, limit=1000, with_payload=False, with_vector=["dense"])
+        )
+        for rec in records:
+            yield str(rec.id), np.asarray(rec.vector["dense"], dtype=np.float32)
+        if offset is None:
+            return
+
+
+def print_table(res: dict) -> None:
+    out = Console()
+    t = Table(title=f"SciFact test, {res['queries']} queries (nDCG@10; latency per query on this machine)")
+    for c in ("mode", "nDCG@10", "recall@100", "MRR@10", "p50 ms", "p95 ms", "p50 ms w/o embed"):
+        t.add_column(c, justify="right")
+    for mode, m in res["modes"].items():
+        t.add_row(
+            mode,
+            f"{m['ndcg@10']:.4f}",
+            f"{m['recall@100']:.4f}",
+            f"{m['mrr@10']:.4f}",
+            f"{m['p50_ms']:.2f}",
+            f"{m['p95_ms']:.2f}",
+            f"{m['p50_ms_without_embedding']:.2f}",
+        )
+    out.print(t)
+    ft = res["fusion_tuning"]
+    out.print(f"fusion tuned on half A ({ft['split']['A']} q), checked on half B ({ft['split']['B']} q):")
+    for label in ("best_on_A", "rrf_k60", "best_on_B"):
+        r = ft[label]
+        cfg = {k: v for k, v in r.items() if k not in ("A", "B", "all")}
+        out.print(f"  {label:10} {cfg}: A {r['A']:.4f}  B {r['B']:.4f}  all {r['all']:.4f}")
+    for m, s in ft["single_methods"].items():
+        out.print(f"  {m:10} A {s['A']:.4f}  B {s['B']:.4f}")
+    b = res["bm25"]
+    out.print(
+        f"BM25 queries/s: rank-bm25 {b['rank_bm25_qps']:.0f}, sparse matrix {b['sparse_matrix_qps']:.0f}, "
+        f"qdrant-edge sparse {b['qdrant_edge_sparse_qps']:.0f}; top-10 overlap vs rank-bm25 "
+        f"{b['top10_overlap_vs_rank_bm25']}"
+    )
+    e = res["embedders"]
+    out.print(
+        f"embedders ({e['sample_docs']} docs): sentence-transformers {e['minilm-st']['docs_per_s']:.1f} docs/s, "
+        f"query {e['minilm-st']['query_p50_ms']:.1f} ms; ONNX {e['minilm-onnx']['docs_per_s']:.1f} docs/s, "
+        f"query {e['minilm-onnx']['query_p50_ms']:.1f} ms; min cosine {e['min_cosine']:.6f}"
+    )
+    if "scale_50k" in res:
+        s = res["scale_50k"]
+        out.print(
+            f"hybrid at {s['chunks']} chunks: p50 {s['hybrid_p50_ms']:.2f} ms "
+            f"({s['hybrid_p50_ms_without_embedding']:.2f} ms without embedding), p95 {s['hybrid_p95_ms']:.2f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
