@@ -24,4 +24,7 @@ def register(app: typer.Typer) -> None:
         pass
     else:
         eval_bfcl_cmd.register(eval_app)
+    from aiagents.cli import eval_run_cmd  # eval run / compare / push-dataset
+
+    eval_run_cmd.register(eval_app)
     app.add_typer(eval_app, name="eval")

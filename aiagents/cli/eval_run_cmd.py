@@ -1,0 +1,315 @@
+"""`aiagents eval run | compare | push-dataset`: run a suite, compare two runs (the regression gate), push
+a dataset to Phoenix. Also appends the prompt-comparison step to the demo."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.rule import Rule
+from rich.table import Table
+
+from aiagents.cli.output import console, note_model, out, print_json, run_guarded
+
+__all__ = ["register", "comparison_table", "step_eval_prompt_versions"]
+
+
+def _fmt(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def summary_table(summary: Any, title: str) -> Table:
+    table = Table("metric", "mean", "pass rate", "n", title=title)
+    for name, m in summary.metrics.items():
+        table.add_row(name, _fmt(m.mean), _fmt(m.pass_rate), str(m.count))
+    return table
+
+
+def comparison_table(cmp: Any) -> Table:
+    """Per-metric deltas with the confidence interval, p-value and the gate's verdict."""
+    pct = round(cmp.confidence * 100)
+    table = Table(
+        "metric",
+        "n",
+        "baseline",
+        "candidate",
+        "delta",
+        f"{pct}% CI",
+        "p",
+        "worse/better",
+        "gate",
+        title=f"{cmp.baseline}  →  {cmp.candidate}",
+    )
+    for m in cmp.metrics:
+        verdict = "[red]REGRESSED[/]" if m.regression else "[green]ok[/]"
+        table.add_row(
+            m.metric,
+            str(m.n),
+            _fmt(m.baseline),
+            _fmt(m.candidate),
+            f"{m.delta:+.3f}",
+            f"[{m.ci_low:+.3f}, {m.ci_high:+.3f}]",
+            f"{m.p_value:.3f}",
+            f"{m.regressed_cases}/{m.improved_cases}",
+            verdict,
+        )
+    return table
+
+
+def _load_suite_or_file(suite: str, model: str | None, prompt: str | None) -> tuple[Any, Any, list[Any]]:
+    from evals.datasets import Dataset
+    from evals.suites import SUITES, get_suite
+
+    if suite in SUITES:
+        s = get_suite(suite)
+        return s.dataset(), s.make_target(model, prompt), s.make_evaluators()
+    path = Path(suite)
+    if not path.exists():
+        get_suite(suite)  # raises the "no such suite" error listing the shipped ones
+    ds = Dataset.load(path)
+    # a dataset file runs against a prompt task: --prompt names the prompt (default: the dataset's name)
+    from aiagents.prompts import PromptRegistry
+    from aiagents.tasks import Task
+    from evals.evaluators import ExactMatch, FieldsMatch
+    from evals.runner import task_target
+
+    name = prompt or ds.name
+    if name not in PromptRegistry().names():
+        raise typer.BadParameter(f"{path}: pass --prompt NAME (the prompt to run; {name!r} is not a prompt)")
+    task = Task(name)
+    structured = task.output_type is not str
+    return ds, task_target(task, model=model), [FieldsMatch() if structured else ExactMatch()]
+
+
+def _run(
+    suite: str,
+    model: str | None,
+    prompt: str | None,
+    concurrency: int,
+    out_dir: Path | None,
+    timeout: float,
+    retries: int,
+    fresh: bool,
+    no_cache: bool,
+    phoenix: bool,
+    push: bool,
+    judge: str | None,
+    quiet: bool,
+) -> Any:
+    from aiagents.tracing import phoenix_url
+    from aiagents.tracing import setup as setup_tracing
+    from evals.runner import run_eval
+
+    ds, target, evaluators = _load_suite_or_file(suite, model, prompt)
+    if judge:
+        from evals.judge import JudgeEvaluator
+
+        evaluators.append(JudgeEvaluator(rubric=judge, model=model))
+    url = None
+    if phoenix or push:
+        setup_tracing()
+        url = phoenix_url()
+    run = asyncio.run(
+        run_eval(
+            ds,
+            target,
+            evaluators,
+            out_dir=out_dir,
+            concurrency=concurrency,
+            timeout=timeout,
+            retries=retries,
+            resume=not fresh,
+            cache=not no_cache,
+            progress=not quiet,
+            phoenix_url=url,
+        )
+    )
+    if push and url:
+        from evals.phoenix import push_experiment
+
+        run.annotations["experiment"] = push_experiment(  # type: ignore[assignment]
+            ds, run.results, url, name=run.summary.meta["experiment"], metadata=run.summary.meta
+        )
+    return run
+
+
+def step_eval_prompt_versions(ctx: Any) -> None:
+    """Evals: the listing-attributes suite with the current prompt and its variant, then the comparison."""
+    from evals.compare import compare_runs
+    from evals.runner import run_eval
+    from evals.suites import get_suite
+
+    console.print(Rule("Evals: listing-attributes, prompt v1 vs listing-attributes-v2"))
+    suite = get_suite("listing-attributes")
+    ds = suite.dataset()
+    runs = []
+    for prompt in (None, "listing-attributes-v2"):
+        run = asyncio.run(
+            run_eval(
+                ds,
+                suite.make_target(ctx.model, prompt),
+                suite.make_evaluators(),
+                concurrency=8,
+                progress=False,
+                resume=False,
+                phoenix_url=ctx.phoenix,
+            )
+        )
+        runs.append(run)
+        if run.results and run.results[0].trace_id:
+            ctx.trace_ids.extend(r.trace_id for r in run.results if r.trace_id)
+    cmp = compare_runs(runs[0].out_dir, runs[1].out_dir, metrics=None)
+    out.print(comparison_table(cmp))
+    ctx.notes["eval_compare"] = cmp.to_json()
+    out.print(f"Results: {runs[0].out_dir} and {runs[1].out_dir}")
+
+
+def register(eval_app: typer.Typer) -> None:
+    """Add `run`, `compare` and `push-dataset` to the `eval` group, and the eval step to the demo."""
+
+    @eval_app.command("run")
+    def run_cmd(
+        suite: str = typer.Argument(
+            ..., help="A shipped suite (listing-attributes, docs-rag, docs-agent) or a dataset file."
+        ),
+        model: str | None = typer.Option(None, "--model", "-m", help="Model to evaluate (default: configured)."),
+        prompt: str | None = typer.Option(
+            None, "--prompt-version", "--prompt", help="Prompt version, label or variant prompt name."
+        ),
+        concurrency: int = typer.Option(8, "--concurrency", "-c", min=1, help="Cases in flight at once."),
+        out_dir: Path | None = typer.Option(None, "--out", help="Results folder (default: one per experiment)."),
+        timeout: float = typer.Option(60.0, "--timeout", help="Seconds per attempt of a case."),
+        retries: int = typer.Option(2, "--retries", min=0, help="Extra attempts after an error or timeout."),
+        fresh: bool = typer.Option(False, "--fresh", help="Start over instead of resuming the folder's run."),
+        no_cache: bool = typer.Option(False, "--no-cache", help="Call the model even for cached inputs."),
+        phoenix: bool = typer.Option(False, "--phoenix", help="Trace to Phoenix and annotate the case spans."),
+        push: bool = typer.Option(False, "--push", help="Also record the run as a Phoenix experiment."),
+        judge: str | None = typer.Option(None, "--judge", help="Add an LLM judge with this rubric prompt."),
+        as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
+    ) -> None:
+        """Run an eval suite (e.g. the model-upgrade case: same suite with --model NEW, then `eval compare`)."""
+        model_name = note_model(model)
+        run = run_guarded(
+            _run,
+            suite,
+            model_name,
+            prompt,
+            concurrency,
+            out_dir,
+            timeout,
+            retries,
+            fresh,
+            no_cache,
+            phoenix,
+            push,
+            judge,
+            as_json,
+        )
+        data = {
+            **run.summary.to_json(),
+            "out_dir": str(run.out_dir),
+            "resumed": run.resumed,
+            "model_calls": run.model_calls,
+            "annotations": run.annotations,
+        }
+        if as_json:
+            print_json(data)
+            return
+        out.print(
+            summary_table(
+                run.summary, f"{run.summary.meta['experiment']}  (dataset {run.summary.meta['dataset_version']})"
+            )
+        )
+        s = run.summary
+        out.print(
+            f"{s.completed}/{s.cases} completed, {s.errors} errors, {s.cached} cached, {run.resumed} resumed; "
+            f"latency p50 {s.latency_ms['p50']:.0f} ms p95 {s.latency_ms['p95']:.0f} ms. Results: {run.out_dir}"
+        )
+        for e in s.error_examples:
+            console.print(f"[red]{e['case']}[/]: {e['error']}")
+
+    @eval_app.command("compare")
+    def compare_cmd(
+        baseline: Path = typer.Argument(..., help="Baseline run folder (or its summary.json)."),
+        candidate: Path = typer.Argument(..., help="Candidate run folder (or its summary.json)."),
+        fail_on_regression: bool = typer.Option(
+            False, "--fail-on-regression", help="Exit 1 when a metric drops beyond its tolerance (for CI)."
+        ),
+        tolerance: list[str] | None = typer.Option(
+            None, "--tolerance", "-t", help="Allowed drop: METRIC=0.02, or *=0.01 / a number for every metric."
+        ),
+        metric: list[str] | None = typer.Option(None, "--metric", help="Compare only these metrics."),
+        confidence: float = typer.Option(0.95, "--confidence", help="Confidence level of the bootstrap CI."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap and permutation test."),
+        show: int = typer.Option(10, "--show", help="Regressed/improved cases to list."),
+        as_json: bool = typer.Option(False, "--json", help="Print the comparison as one JSON object."),
+    ) -> None:
+        """Per-metric deltas with confidence intervals, the cases that regressed and improved; the CI gate."""
+        from evals.compare import compare_runs, parse_tolerances
+
+        tols, default = run_guarded(parse_tolerances, tolerance)
+        cmp = run_guarded(
+            compare_runs,
+            baseline,
+            candidate,
+            tolerances=tols,
+            default_tolerance=default,
+            metrics=metric or None,
+            confidence=confidence,
+            seed=seed,
+        )
+        if as_json:
+            print_json(cmp.to_json())
+        else:
+            out.print(comparison_table(cmp))
+            for title, changes in (("Regressed", cmp.regressed), ("Improved", cmp.improved)):
+                if changes:
+                    t = Table("case", "metric", "baseline", "candidate", title=f"{title} ({len(changes)})")
+                    for c in changes[:show]:
+                        t.add_row(c.case, c.metric, _fmt(c.baseline), _fmt(c.candidate))
+                    out.print(t)
+            if cmp.only_in_baseline or cmp.only_in_candidate:
+                console.print(
+                    f"unpaired cases: {len(cmp.only_in_baseline)} only in baseline, "
+                    f"{len(cmp.only_in_candidate)} only in candidate"
+                )
+        if cmp.regressions:
+            console.print(f"[red]Regressed beyond tolerance:[/] {', '.join(m.metric for m in cmp.regressions)}")
+            if fail_on_regression:
+                raise typer.Exit(1)
+
+    @eval_app.command("push-dataset")
+    def push_dataset_cmd(
+        suite: str = typer.Argument(..., help="A shipped suite or a dataset file."),
+        url: str | None = typer.Option(None, "--phoenix-url", help="Phoenix base URL (default: configured)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
+    ) -> None:
+        """Create the dataset in Phoenix as `<name>@<version>` (reused when it exists)."""
+        from aiagents.tracing import phoenix_url
+        from evals.datasets import Dataset
+        from evals.phoenix import push_dataset
+        from evals.suites import SUITES, get_suite
+
+        ds = get_suite(suite).dataset() if suite in SUITES else run_guarded(Dataset.load, suite)
+        target = url or phoenix_url()
+        pushed = run_guarded(push_dataset, ds, target)
+        data = {
+            "dataset": pushed.name,
+            "id": pushed.id,
+            "version_id": pushed.version_id,
+            "examples": len(pushed.examples),
+            "phoenix": target,
+        }
+        if as_json:
+            print_json(data)
+        else:
+            out.print(f"Pushed {data['examples']} examples as dataset {data['dataset']!r} to {target}.")
+
+    try:
+        from aiagents.cli.demo_cmd import DEMO_STEPS
+    except ImportError:  # pragma: no cover - demo module absent
+        return
+    if step_eval_prompt_versions not in DEMO_STEPS:
+        DEMO_STEPS.append(step_eval_prompt_versions)

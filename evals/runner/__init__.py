@@ -1,0 +1,51 @@
+"""The eval runner: a target (task, RAG pipeline, agent or any async callable) over a dataset, judged,
+cached, traced, written per case and summarised."""
+
+from evals.runner.results import (
+    CaseResult,
+    MetricResult,
+    MetricSummary,
+    ResultsWriter,
+    RunSummary,
+    load_results,
+    metric_results,
+    summarise,
+)
+from evals.runner.run import (
+    EvalRun,
+    EvalRunError,
+    EvalRunInterrupted,
+    ResumeMismatchError,
+    default_out_dir,
+    git_commit,
+    run_eval,
+    run_eval_sync,
+)
+from evals.runner.targets import Target, TargetOutput, as_target, task_target, to_jsonable
+
+__all__ = [
+    # running
+    "run_eval",
+    "run_eval_sync",
+    "EvalRun",
+    "EvalRunError",
+    "EvalRunInterrupted",
+    "ResumeMismatchError",
+    "default_out_dir",
+    "git_commit",
+    # targets
+    "Target",
+    "TargetOutput",
+    "as_target",
+    "task_target",
+    "to_jsonable",
+    # results
+    "CaseResult",
+    "MetricResult",
+    "MetricSummary",
+    "RunSummary",
+    "ResultsWriter",
+    "load_results",
+    "metric_results",
+    "summarise",
+]
