@@ -122,6 +122,10 @@ class RagPipeline:
         self.k = k
         self.mode = mode
 
+    def ask_sync(self, question: str, **kwargs: Any) -> RagAnswer:
+        """Blocking form of `ask`."""
+        return asyncio.run(self.ask(question, **kwargs))
+
     async def ask(
         self,
         question: str,

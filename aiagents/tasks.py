@@ -18,6 +18,7 @@ from opentelemetry.trace import Status, StatusCode
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_ai.direct import model_request
 from pydantic_ai.messages import (
+    BinaryContent,
     ModelMessage,
     ModelRequest,
     ModelResponse,
@@ -34,8 +35,10 @@ from pydantic_ai.settings import ModelSettings
 from pydantic_ai.tools import ToolDefinition
 
 from aiagents.errors import OutputValidationError
+from aiagents.media import media_summary, to_content_part
 from aiagents.models import CallUsage, ResolvedModel, resolve_model, usage_of
 from aiagents.prompts import Prompt, PromptRegistry
+from aiagents.settings import get_settings
 from aiagents.tracing import attributes as oi
 from aiagents.tracing import get_tracer, trace_id_hex
 
@@ -144,6 +147,13 @@ class Task(Generic[OutputT]):
         """Render the prompt with `inputs`, call the model, validate, retry on validation errors."""
         variables = inputs.model_dump(mode="json") if isinstance(inputs, BaseModel) else dict(inputs or {})
         system, user = self.prompt.render(variables)
+        media = {
+            name: to_content_part(variables[name], kind=self.prompt.variables[name].kind, name=name)  # type: ignore[arg-type]
+            for name in self.prompt.media_variables
+            if variables.get(name) is not None
+        }
+        # What spans and logs keep of the inputs: media as type, size and hash, never the bytes.
+        variables = {k: (media_summary(media[k]) if k in media else v) for k, v in variables.items()}
         resolved = self.resolve(model)
         settings: ModelSettings = {**self.prompt.parameters, **(self.model_settings or {})}  # type: ignore[typeddict-item]
         tracer = get_tracer("aiagents.tasks")
@@ -159,8 +169,9 @@ class Task(Generic[OutputT]):
                 chain.set_attribute(oi.USER_ID, user_id)
             if session_id:
                 chain.set_attribute(oi.SESSION_ID, session_id)
+            content: str | list[Any] = [user, *media.values()] if media else user
             first = ModelRequest(
-                parts=[*([SystemPromptPart(system)] if system else []), UserPromptPart(user)],
+                parts=[*([SystemPromptPart(system)] if system else []), UserPromptPart(content)],
             )
             messages: list[ModelMessage] = [first]
             usage = CallUsage()
@@ -324,9 +335,36 @@ def _response_text(response: ModelResponse) -> str:
 def _last_user_text(messages: list[ModelMessage]) -> str:
     for message in messages:
         for part in getattr(message, "parts", []):
-            if isinstance(part, UserPromptPart) and isinstance(part.content, str):
-                return part.content
+            if isinstance(part, UserPromptPart):
+                if isinstance(part.content, str):
+                    return part.content
+                return "\n".join(c for c in part.content if isinstance(c, str))
     return ""
+
+
+INLINE_MEDIA_MAX_BYTES = 128 * 1024
+"""Larger images are recorded on spans by hash and size only, so they never bloat the spool or Phoenix."""
+
+
+def _content(item: Any) -> dict[str, Any]:
+    """One user-content item as an OpenInference message content (text or image)."""
+    if isinstance(item, str):
+        return {"type": "text", "text": item}
+    if isinstance(item, BinaryContent):
+        inline = get_settings().trace_media == "inline" and len(item.data) <= INLINE_MEDIA_MAX_BYTES
+        if inline and item.is_image:
+            return {"type": "image", "image": {"url": item.data_uri}}
+        summary = media_summary(item)
+        return {
+            "type": "image" if item.is_image else "text",
+            **(
+                {"image": {"url": f"sha256:{summary['sha256']} ({summary['bytes']} bytes, {item.media_type})"}}
+                if item.is_image
+                else {"text": f"[file {item.media_type}, {summary['bytes']} bytes, sha256:{summary['sha256']}]"}
+            ),
+        }
+    url = getattr(item, "url", None)
+    return {"type": "image", "image": {"url": url}} if url else {"type": "text", "text": str(item)}
 
 
 def _openinference_messages(messages: list[ModelMessage]) -> list[dict[str, Any]]:
@@ -338,12 +376,10 @@ def _openinference_messages(messages: list[ModelMessage]) -> list[dict[str, Any]
                 if isinstance(part, SystemPromptPart):
                     result.append({"role": "system", "content": part.content})
                 elif isinstance(part, UserPromptPart):
-                    content = (
-                        part.content
-                        if isinstance(part.content, str)
-                        else " ".join(c for c in part.content if isinstance(c, str))
-                    )
-                    result.append({"role": "user", "content": content})
+                    if isinstance(part.content, str):
+                        result.append({"role": "user", "content": part.content})
+                    else:
+                        result.append({"role": "user", "contents": [_content(c) for c in part.content]})
                 elif isinstance(part, ToolReturnPart):
                     result.append({"role": "tool", "content": part.model_response_str()})
                 elif isinstance(part, RetryFeedbackPart):

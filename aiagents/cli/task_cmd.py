@@ -52,6 +52,8 @@ def register(app: typer.Typer) -> None:
         text: str | None = typer.Argument(None, help="The value of the prompt's only text variable."),
         inputs: list[str] = typer.Option([], "--input", "-i", help="key=value (repeatable; key=@file reads a file)."),
         input_file: Path | None = typer.Option(None, "--input-file", help="JSON object of inputs."),
+        image: str | None = typer.Option(None, "--image", help="Path or URL for the prompt's image variable."),
+        file: str | None = typer.Option(None, "--file", help="Path or URL for the prompt's file variable."),
         model: str | None = typer.Option(None, "--model", "-m", help="Model, e.g. openai:gpt-4.1-mini, offline."),
         version: str | None = typer.Option(None, "--version", help="Prompt version to use."),
         label: str | None = typer.Option(None, "--label", help="Prompt label to use (production, ...)."),
@@ -60,6 +62,13 @@ def register(app: typer.Typer) -> None:
         """Run a prompt task once and print its validated output."""
         values = parse_inputs(inputs, input_file)
         task = run_guarded(Task, name, version=version, label=label)
+        for value, kind in ((image, "image"), (file, "file")):
+            if value is None:
+                continue
+            slots = [n for n, v in task.prompt.variables.items() if v.kind == kind and n not in values]
+            if not slots:
+                fail(f"Prompt {name!r} declares no {kind} variable; use --input for its variables.")
+            values[slots[0]] = value
         if text is not None:
             free = [v for v in task.prompt.text_variables if v not in values]
             if len(free) != 1:

@@ -8,9 +8,11 @@ agents search with the question and answer extractively from the results, citing
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from pydantic_ai.messages import (
+    BinaryContent,
     ModelMessage,
     ModelRequest,
     ModelResponse,
@@ -22,6 +24,7 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 from pydantic_ai.tools import ToolDefinition
 
+from aiagents.media import embedded_description
 from aiagents.models.extractive import Source, answer_extractively, parse_sources
 from aiagents.models.schema_fill import fill_schema
 
@@ -88,7 +91,21 @@ def _last_user_text(messages: list[ModelMessage]) -> str:
                 if isinstance(part, UserPromptPart):
                     if isinstance(part.content, str):
                         return part.content
-                    return "\n".join(c for c in part.content if isinstance(c, str))
+                    return "\n\n".join(_describe(c) for c in part.content)
+    return ""
+
+
+def _describe(item: Any) -> str:
+    """Text for one content item. The baseline cannot see pixels: an image is what it says about itself
+    (embedded PNG text / EXIF description), else words from its file name."""
+    if isinstance(item, str):
+        return item
+    if isinstance(item, BinaryContent):
+        described = embedded_description(item.data) if item.is_image else ""
+        if described:
+            return described
+        name = item.identifier if item.identifier and not re.fullmatch(r"[0-9a-f]{6}", item.identifier) else ""
+        return re.sub(r"[-_.]+", " ", name).strip()
     return ""
 
 
