@@ -38,7 +38,7 @@ from aiagents.service.models import (
     TaskRequest,
     Usage,
 )
-from aiagents.service.runners import Served, agent_available
+from aiagents.service.runners import Served
 from aiagents.service.state import ServiceState
 from aiagents.tracing import attributes as oi
 from aiagents.tracing import get_tracer, trace_id_hex
@@ -202,6 +202,7 @@ def _router() -> APIRouter:
     async def ask(body: AskRequest, request: Request) -> ServiceAnswer:
         """Answer a question from an index (hybrid retrieval, then a cited answer)."""
         state = _state(request)
+        await state.ask.pipeline(body.index)  # unknown index: answered before logging
 
         async def run() -> Served:
             return await state.ask.run(
@@ -223,12 +224,23 @@ def _router() -> APIRouter:
 
     @api.post("/agent", response_model=ServiceAnswer, tags=["run"], responses={501: {"model": ErrorBody}})
     async def agent(body: AgentRequest, request: Request) -> ServiceAnswer:
-        """One turn of an agent conversation (multi-turn through `session_id`)."""
-        if not agent_available():
-            raise ServiceError(
-                501, "not_implemented", "the agents layer (aiagents.agents) is not installed in this service yet"
-            )
-        raise ServiceError(501, "not_implemented", "the agent endpoint is not wired to aiagents.agents yet")
+        """One turn of an agent conversation over an index (multi-turn through `session_id`)."""
+        state = _state(request)
+        if body.index is None:
+            raise ServiceError(422, "validation_error", "index: the docs agent needs an index to search")
+        await state.agents.agent(body.agent, body.index)  # unknown agent or index: answered before logging
+
+        async def run() -> Served:
+            return await state.agents.run(
+                body.agent, body.index, body.message, session_id=body.session_id, user_id=body.user_id,
+                metadata=body.metadata or None,
+            )  # fmt: skip
+
+        inputs = {"message": body.message, "agent": body.agent, "index": body.index}
+        return await _serve(
+            request, endpoint="agent", name=body.agent, inputs=inputs, user_id=body.user_id,
+            session_id=body.session_id, metadata=body.metadata, run=run,
+        )  # fmt: skip
 
     @api.post("/feedback", response_model=FeedbackAccepted, status_code=202, tags=["feedback"])
     async def feedback(body: FeedbackRequest, request: Request) -> FeedbackAccepted:

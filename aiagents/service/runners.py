@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,7 @@ from aiagents.models import CallUsage
 from aiagents.service.errors import ServiceError
 from aiagents.tasks import Task
 
-__all__ = ["Served", "TaskRunner", "AskRunner", "agent_available"]
+__all__ = ["Served", "TaskRunner", "AskRunner", "AgentRunner", "AGENTS", "open_retriever", "agent_available"]
 
 
 @dataclass(kw_only=True)
@@ -73,20 +74,12 @@ class AskRunner:
             return self._pipelines[index]
 
     def _open(self, name: str) -> Any:
-        from retrieval import IndexNotFoundError, Retriever, get_embedder, open_index
-
         try:
             from aiagents.rag import RagPipeline
         except ImportError as exc:  # the RAG layer has not landed in this install
             raise ServiceError(501, "not_implemented", f"RAG is not available: {exc}") from None
         try:
-            index = open_index(name)
-        except IndexNotFoundError as exc:
-            raise ServiceError(404, "unknown_index", str(exc)) from None
-        except ValueError as exc:
-            raise ServiceError(422, "invalid_index_name", str(exc)) from None
-        try:
-            return RagPipeline(Retriever(index, get_embedder()), model=self.model)
+            return RagPipeline(open_retriever(name), model=self.model)
         except PromptNotFoundError as exc:
             raise ServiceError(501, "not_implemented", f"RAG prompt missing: {exc}") from None
 
@@ -105,6 +98,93 @@ class AskRunner:
         )
 
 
+_RETRIEVERS: dict[str, Any] = {}
+_RETRIEVERS_LOCK = threading.Lock()
+
+
+def open_retriever(name: str) -> Any:
+    """A `retrieval.Retriever` over the index `name` (built by `aiagents ingest`), once per process."""
+    with _RETRIEVERS_LOCK:
+        if name not in _RETRIEVERS:
+            _RETRIEVERS[name] = _open_retriever(name)
+        return _RETRIEVERS[name]
+
+
+def _open_retriever(name: str) -> Any:
+    from retrieval import IndexNotFoundError, Retriever, get_embedder, open_index
+
+    try:
+        index = open_index(name)
+    except IndexNotFoundError as exc:
+        raise ServiceError(404, "unknown_index", str(exc)) from None
+    except ValueError as exc:
+        raise ServiceError(422, "invalid_index_name", str(exc)) from None
+    return Retriever(index, get_embedder())
+
+
 def agent_available() -> bool:
-    """Whether the agents layer (`aiagents.agents`) is installed."""
-    return importlib.util.find_spec("aiagents.agents") is not None
+    """Whether the agents layer (`aiagents.agents`) and the docs tools are installed."""
+    return all(importlib.util.find_spec(m) is not None for m in ("aiagents.agents", "tools.docs"))
+
+
+AGENTS = {"docs": "docs-agent"}
+"""Agent names the service runs -> their prompt."""
+
+
+class AgentRunner:
+    """Runs the docs agent (`aiagents.agents.PromptAgent` with the docs search toolset) over an index.
+
+    Multi-turn through `session_id`: the agent's session store keeps the conversation.
+    """
+
+    def __init__(self, model: str | None = None) -> None:
+        self.model = model
+        self._agents: dict[tuple[str, str], Any] = {}
+        self._lock = asyncio.Lock()
+
+    async def agent(self, name: str, index: str) -> Any:
+        if name not in AGENTS:
+            raise ServiceError(404, "unknown_agent", f"no agent named {name!r}; known: {sorted(AGENTS)}")
+        key = (name, index)
+        if key not in self._agents:
+            async with self._lock:
+                if key not in self._agents:
+                    self._agents[key] = await asyncio.to_thread(self._build, name, index)
+        return self._agents[key]
+
+    def _build(self, name: str, index: str) -> Any:
+        if not agent_available():
+            raise ServiceError(
+                501, "not_implemented", "the agents layer (aiagents.agents, tools.docs) is not installed"
+            )
+        from aiagents.agents import DocsAnswer, PromptAgent
+        from tools.docs import docs_toolset
+
+        retriever = open_retriever(index)
+        try:
+            return PromptAgent(
+                AGENTS[name], toolsets=[docs_toolset(retriever)], output_type=DocsAnswer, model=self.model
+            )
+        except PromptNotFoundError as exc:
+            raise ServiceError(501, "not_implemented", f"agent prompt missing: {exc}") from None
+
+    async def run(self, name: str, index: str, message: str, **kwargs: Any) -> Served:
+        agent = await self.agent(name, index)
+        result = await agent.run(message, **kwargs)
+        output = result.output
+        if hasattr(output, "model_dump"):
+            output = output.model_dump(mode="json")
+        elif not isinstance(output, str | dict | list | int | float | bool | None):
+            output = repr(output)
+        usage = CallUsage(
+            requests=getattr(result.usage, "requests", 0) or 0,
+            input_tokens=getattr(result.usage, "input_tokens", 0) or 0,
+            output_tokens=getattr(result.usage, "output_tokens", 0) or 0,
+        )
+        return Served(
+            output=output,
+            prompt_name=result.prompt_name,
+            prompt_version=result.prompt_version,
+            model=result.model,
+            usage=usage,
+        )

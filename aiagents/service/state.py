@@ -10,7 +10,7 @@ from typing import Any
 from aiagents.logstore import BackgroundWriter, FeedbackAnnotator, FeedbackRecord, LogStore, RequestRecord, open_store
 from aiagents.service.auth import KeyRing, RequestIds
 from aiagents.service.config import ServiceSettings, service_secret
-from aiagents.service.runners import AskRunner, TaskRunner
+from aiagents.service.runners import AgentRunner, AskRunner, TaskRunner
 from aiagents.settings import get_settings
 
 __all__ = ["ServiceState", "REDACTED"]
@@ -35,6 +35,7 @@ class ServiceState:
         model = get_settings().model
         self.tasks = TaskRunner(model)
         self.ask = AskRunner(model)
+        self.agents = AgentRunner(model)
         self.started_at = time.time()
 
     # lifecycle ---------------------------------------------------------------------------------------
