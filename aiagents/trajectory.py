@@ -330,6 +330,130 @@ class Trajectory:
             session_id=session_id or conv_id,
         )
 
+    @classmethod
+    def from_spans(
+        cls,
+        spans: Any,
+        *,
+        trace_id: str | None = None,
+        agent_span_id: str | None = None,
+        output_tool_prefix: str = DEFAULT_OUTPUT_TOOL_PREFIX,
+    ) -> Trajectory:
+        """Build from the spans of one agent run, as read back from Phoenix or captured in process.
+
+        `spans` is any of: the Phoenix client's `spans.get_spans(...)` list, its
+        `spans.get_spans_dataframe(...)` frame, or OpenTelemetry `ReadableSpan`s. The run is the AGENT
+        span (`agent_span_id`, else the only top-level one, within `trace_id` when given); its LLM spans
+        give the model turns (`gen_ai.output.messages`, token counts) and its TOOL spans the tool results
+        (`gen_ai.tool.call.result`, an exception event marks an error sent back as a retry).
+
+        Equal to `from_messages` on the same run in steps, texts, tool names, arguments, call ids,
+        results, final output, token counts, ids and metadata; not in timing (`timestamp`,
+        `duration_s`), which spans measure and messages only stamp, nor `span_id`: compare
+        `a.comparable() == b.comparable()`. A tool result that is a string holding JSON comes back
+        parsed (spans keep JSON text only).
+        """
+        records = _span_records(spans)
+        if trace_id is not None:
+            records = [r for r in records if r.trace_id == trace_id]
+        agent = _span_pick_agent(records, agent_span_id)
+        inside = _span_descendants(records, agent)
+        llms = [r for r in inside if r.operation == "chat"]
+        tool_spans = {str(r.attrs.get("gen_ai.tool.call.id")): r for r in inside if r.operation == "execute_tool"}
+        steps: list[Step] = []
+        total = Usage()
+        prompt = _span_user_prompt(llms[0]) if llms else None
+        if prompt is not None:
+            steps.append(UserPrompt(text=prompt, timestamp=agent.start))
+        out_tool: tuple[str, Any] | None = None
+        last_text = ""
+        for i, llm in enumerate(llms):
+            texts, calls_raw = _span_output_parts(llm)
+            turn_usage = Usage(
+                requests=1,
+                input_tokens=int(llm.attrs.get("gen_ai.usage.input_tokens") or 0),
+                output_tokens=int(llm.attrs.get("gen_ai.usage.output_tokens") or 0),
+            )
+            total = total + turn_usage
+            calls = [ToolCall(tool_name=n, args=a, call_id=c) for n, a, c in calls_raw]
+            text = "\n".join(texts)
+            last_text = text or last_text
+            steps.append(
+                ModelTurn(
+                    text=text,
+                    tool_calls=calls,
+                    usage=turn_usage,
+                    model_name=llm.attrs.get("gen_ai.response.model") or llm.attrs.get("gen_ai.request.model"),
+                    timestamp=llm.end,
+                    duration_s=llm.duration_s,
+                    span_id=llm.span_id,
+                )
+            )
+            for c in calls:
+                if c.tool_name.startswith(output_tool_prefix):
+                    out_tool = (c.tool_name, c.args)
+                span = tool_spans.get(c.call_id)
+                steps.append(
+                    ToolCall(tool_name=c.tool_name, args=dict(c.args), call_id=c.call_id, span_id=span and span.span_id)
+                )
+            replies = _span_tool_replies(llms[i + 1]) if i + 1 < len(llms) else {}
+            for c in calls:
+                span = tool_spans.get(c.call_id)
+                if span is not None:
+                    failed = span.failed
+                    content = _span_json_value(span.attrs.get("gen_ai.tool.call.result"))
+                    steps.append(
+                        ToolResult(
+                            call_id=c.call_id,
+                            tool_name=c.tool_name,
+                            content=content,
+                            error=failed,
+                            retry=failed,
+                            timestamp=span.end,
+                            span_id=span.span_id,
+                        )
+                    )
+                elif c.call_id in replies:
+                    # no TOOL span: the call failed before running (unknown tool, invalid output arguments)
+                    steps.append(
+                        ToolResult(
+                            call_id=c.call_id,
+                            tool_name=c.tool_name,
+                            content=replies[c.call_id],
+                            error=True,
+                            retry=True,
+                            timestamp=llms[i + 1].start,
+                        )
+                    )
+        final = agent.attrs.get("final_result")
+        if final is not None and out_tool is not None:
+            steps.append(FinalOutput(output=_span_json_value(final), tool_name=out_tool[0]))
+        elif final is not None:
+            steps.append(FinalOutput(output=final))
+        elif last_text:
+            steps.append(FinalOutput(output=last_text))
+        return cls(
+            steps=steps,
+            usage=total,
+            duration_s=agent.duration_s,
+            run_id=agent.attrs.get("gen_ai.agent.call.id"),
+            trace_id=agent.trace_id,
+            session_id=agent.attrs.get("session.id") or agent.attrs.get("gen_ai.conversation.id"),
+            metadata=_span_metadata(agent),
+        )
+
+    def comparable(self) -> dict[str, Any]:
+        """The trajectory as JSON data without timings and span ids (what `from_spans` and
+        `from_messages` of one run agree on)."""
+        data = json.loads(self.to_json())
+        data.pop("duration_s", None)
+        for step in data["steps"]:
+            for key in ("timestamp", "duration_s", "span_id"):
+                step.pop(key, None)
+            for call in step.get("tool_calls", []):
+                call.pop("span_id", None)
+        return data
+
     # --- JSON ------------------------------------------------------------------------------------------
     def to_json(self, *, indent: int | None = None) -> str:
         """Serialise to JSON (datetimes as ISO 8601; `from_json` gives back an equal object)."""
@@ -389,3 +513,250 @@ def _jsonable(value: Any) -> Any:
     from pydantic_core import to_jsonable_python
 
     return to_jsonable_python(value, fallback=str)
+
+
+# --- spans -> records ----------------------------------------------------------------------------------
+# Attribute names read from pydantic-ai's spans (OpenTelemetry GenAI conventions, which Phoenix keeps
+# next to the OpenInference ones the span processor adds).
+_OPERATION = "gen_ai.operation.name"
+_SPAN_KIND = "openinference.span.kind"
+
+
+@dataclass(kw_only=True)
+class _SpanRecord:
+    """One span in a common shape, whatever form it was read in."""
+
+    span_id: str
+    parent_id: str | None
+    trace_id: str
+    name: str
+    start: datetime | None
+    end: datetime | None
+    failed: bool
+    attrs: dict[str, Any]
+
+    @property
+    def operation(self) -> str | None:
+        op = self.attrs.get(_OPERATION)
+        if op is None and self.attrs.get(_SPAN_KIND) == "AGENT":
+            return "invoke_agent"
+        return op
+
+    @property
+    def duration_s(self) -> float | None:
+        return (self.end - self.start).total_seconds() if self.start and self.end else None
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    elif value is not None and not (isinstance(value, float) and value != value):  # drop None and NaN
+        out[prefix] = value
+
+
+def _time(value: Any) -> datetime | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, int):  # OpenTelemetry: nanoseconds since the epoch
+        from datetime import UTC
+
+        return datetime.fromtimestamp(value / 1e9, tz=UTC)
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    to_py = getattr(value, "to_pydatetime", None)  # pandas Timestamp
+    return to_py() if to_py is not None else value
+
+
+def _failed(status: Any, events: Any) -> bool:
+    code = getattr(status, "status_code", status)
+    name = getattr(code, "name", code)
+    if str(name).upper() == "ERROR":
+        return True
+    for e in events if isinstance(events, list | tuple) else []:
+        ename = e.get("name") if isinstance(e, dict) else getattr(e, "name", None)
+        if ename == "exception":
+            return True
+    return False
+
+
+def _span_records(spans: Any) -> list[_SpanRecord]:
+    """Normalise Phoenix `get_spans` dicts, a `get_spans_dataframe` frame or OpenTelemetry spans."""
+    if hasattr(spans, "to_dict") and hasattr(spans, "columns"):  # a pandas DataFrame
+        frame = spans.reset_index() if "context.span_id" not in spans.columns else spans
+        rows = frame.to_dict("records")
+        result = []
+        for row in rows:
+            attrs: dict[str, Any] = {}
+            for col, v in row.items():
+                if isinstance(col, str) and col.startswith("attributes."):
+                    _flatten(col[len("attributes.") :], v, attrs)
+            result.append(
+                _SpanRecord(
+                    span_id=str(row["context.span_id"]),
+                    parent_id=row.get("parent_id") if isinstance(row.get("parent_id"), str) else None,
+                    trace_id=str(row["context.trace_id"]),
+                    name=str(row.get("name", "")),
+                    start=_time(row.get("start_time")),
+                    end=_time(row.get("end_time")),
+                    failed=_failed(row.get("status_code"), row.get("events")),
+                    attrs=attrs,
+                )
+            )
+        return result
+    result = []
+    for span in spans:
+        if isinstance(span, dict):
+            ctx = span.get("context") or {}
+            attrs = {}
+            _flatten("", dict(span.get("attributes") or {}), attrs)
+            result.append(
+                _SpanRecord(
+                    span_id=str(ctx.get("span_id")),
+                    parent_id=span.get("parent_id"),
+                    trace_id=str(ctx.get("trace_id")),
+                    name=str(span.get("name", "")),
+                    start=_time(span.get("start_time")),
+                    end=_time(span.get("end_time")),
+                    failed=_failed(span.get("status_code"), span.get("events")),
+                    attrs=attrs,
+                )
+            )
+        else:  # an OpenTelemetry ReadableSpan
+            ctx = span.get_span_context()
+            result.append(
+                _SpanRecord(
+                    span_id=f"{ctx.span_id:016x}",
+                    parent_id=f"{span.parent.span_id:016x}" if span.parent is not None else None,
+                    trace_id=f"{ctx.trace_id:032x}",
+                    name=span.name,
+                    start=_time(span.start_time),
+                    end=_time(span.end_time),
+                    failed=_failed(span.status, list(span.events)),
+                    attrs=dict(span.attributes or {}),
+                )
+            )
+    return result
+
+
+def _span_pick_agent(records: list[_SpanRecord], agent_span_id: str | None) -> _SpanRecord:
+    agents = [r for r in records if r.operation == "invoke_agent"]
+    if agent_span_id is not None:
+        agents = [r for r in agents if r.span_id == agent_span_id]
+    ids = {r.span_id for r in agents}
+    by_id = {r.span_id: r for r in records}
+
+    def under_agent(r: _SpanRecord) -> bool:
+        p = r.parent_id
+        while p is not None and p in by_id:
+            if p in ids:
+                return True
+            p = by_id[p].parent_id
+        return False
+
+    top = [r for r in agents if not under_agent(r)]
+    if len(top) != 1:
+        found = ", ".join(f"{r.span_id} (trace {r.trace_id})" for r in top) or "none"
+        raise UserError(
+            f"Trajectory.from_spans needs exactly one top-level agent run; found {found}. "
+            "Pass trace_id= or agent_span_id= to choose one."
+        )
+    return top[0]
+
+
+def _span_descendants(records: list[_SpanRecord], root: _SpanRecord) -> list[_SpanRecord]:
+    """Spans under `root` (not under a nested agent run), by start time."""
+    children: dict[str, list[_SpanRecord]] = {}
+    for r in records:
+        if r.parent_id is not None:
+            children.setdefault(r.parent_id, []).append(r)
+    out: list[_SpanRecord] = []
+    stack = list(children.get(root.span_id, []))
+    while stack:
+        r = stack.pop()
+        out.append(r)
+        if r.operation != "invoke_agent":
+            stack.extend(children.get(r.span_id, []))
+    return sorted(out, key=lambda r: (r.start is None, r.start or datetime.min))
+
+
+def _span_json_value(value: Any) -> Any:
+    """A JSON text parsed (spans keep structured values as JSON strings); anything else as is."""
+    if isinstance(value, str) and value[:1] in ("[", "{"):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _span_messages(record: _SpanRecord, key: str) -> list[dict[str, Any]]:
+    value = _span_json_value(record.attrs.get(key))
+    return value if isinstance(value, list) else []
+
+
+def _span_user_prompt(first_llm: _SpanRecord) -> str | None:
+    """The run's user prompt: the text of the last input message of its first model request, if a user's."""
+    messages = _span_messages(first_llm, "gen_ai.input.messages")
+    if not messages or messages[-1].get("role") != "user":
+        return None
+    texts = [p.get("content", "") for p in messages[-1].get("parts", []) if p.get("type") == "text"]
+    return "\n".join(str(t) for t in texts) if texts else None
+
+
+def _span_output_parts(llm: _SpanRecord) -> tuple[list[str], list[tuple[str, dict[str, Any], str]]]:
+    texts: list[str] = []
+    calls: list[tuple[str, dict[str, Any], str]] = []
+    for message in _span_messages(llm, "gen_ai.output.messages"):
+        for part in message.get("parts", []):
+            if part.get("type") == "text":
+                texts.append(str(part.get("content", "")))
+            elif part.get("type") == "tool_call":
+                args = _span_json_value(part.get("arguments"))
+                if not isinstance(args, dict):
+                    args = {} if args in (None, "") else {"_raw": args if isinstance(args, str) else json.dumps(args)}
+                calls.append((str(part.get("name")), args, str(part.get("id") or "")))
+    return texts, calls
+
+
+def _span_tool_replies(next_llm: _SpanRecord) -> dict[str, Any]:
+    """Tool-call responses in the last request of a model call: {call id: result}."""
+    messages = _span_messages(next_llm, "gen_ai.input.messages")
+    replies: dict[str, Any] = {}
+    for message in reversed(messages):
+        if message.get("role") == "assistant":
+            break
+        for part in message.get("parts", []):
+            if part.get("type") == "tool_call_response":
+                replies[str(part.get("id") or "")] = part.get("result")
+    return replies
+
+
+def _unflatten(flat: dict[str, Any]) -> Any:
+    tree: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = tree
+        parts = key.split(".")
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+        node[parts[-1]] = value
+
+    def lists(node: Any) -> Any:
+        if isinstance(node, dict):
+            node = {k: lists(v) for k, v in node.items()}
+            if node and all(k.isdigit() for k in node):
+                return [node[k] for k in sorted(node, key=int)]
+        return node
+
+    return lists(tree)
+
+
+def _span_metadata(agent: _SpanRecord) -> dict[str, Any]:
+    """The AGENT span's `metadata` (a JSON string in process, flattened keys once through Phoenix)."""
+    raw = agent.attrs.get("metadata")
+    if raw is not None:
+        value = _span_json_value(raw)
+        return dict(value) if isinstance(value, dict) else {"metadata": value}
+    flat = {k[len("metadata.") :]: v for k, v in agent.attrs.items() if k.startswith("metadata.")}
+    value = _unflatten(flat)
+    return value if isinstance(value, dict) else {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from aiagents.cli import (
+    agent_cmd,
     demo_cmd,
     eval_cmd,
     ingest_cmd,
@@ -34,6 +35,7 @@ tracing_cmd.register(app)
 demo_cmd.register(app)
 retail_cmd.register(app)
 retrieval_cmd.register(app)
+agent_cmd.register(app)
 rag_cmd.register(app)
 ingest_cmd.register(app)
 eval_cmd.register(app)

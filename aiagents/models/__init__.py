@@ -2,6 +2,7 @@
 
 from aiagents.models.extractive import ExtractiveAnswer, Source, answer_extractively
 from aiagents.models.offline import OFFLINE_MODEL_NAME, OfflineModel, offline_policy
+from aiagents.models.replay import REPLAY_MODEL_PREFIX, ReplayDivergenceError, ReplayModel
 from aiagents.models.resolve import (
     OFFLINE,
     ResolvedModel,
@@ -23,6 +24,10 @@ __all__ = [
     "OFFLINE_MODEL_NAME",
     "OfflineModel",
     "offline_policy",
+    # replay
+    "ReplayModel",
+    "ReplayDivergenceError",
+    "REPLAY_MODEL_PREFIX",
     "fill_schema",
     "Source",
     "ExtractiveAnswer",

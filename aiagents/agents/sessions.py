@@ -1,0 +1,138 @@
+"""Multi-turn sessions: the message history of each session id, in memory and in SQLite.
+
+`SessionStore()` keeps `<data dir>/agent_sessions.sqlite`, so `aiagents agent ask --session S` continues
+a conversation across processes. `SessionStore(path=None, persist=False)` keeps memory only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic_ai.messages import ModelMessage, ModelMessagesTypeAdapter
+
+from aiagents.settings import get_settings
+
+__all__ = ["SessionStore", "SessionInfo", "SESSIONS_FILE"]
+
+SESSIONS_FILE = "agent_sessions.sqlite"
+
+# Migrations as a list of small numbered steps (the index + 1 is the schema version).
+_MIGRATIONS = [
+    """CREATE TABLE messages (
+        session_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        run_id TEXT,
+        user_id TEXT,
+        created_at TEXT NOT NULL,
+        message TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)
+    )""",
+]
+
+
+@dataclass(kw_only=True)
+class SessionInfo:
+    """One stored session."""
+
+    session_id: str
+    messages: int
+    """Messages stored (requests and responses)."""
+    updated_at: str
+    """ISO 8601 time of the last message."""
+
+
+def _dump(message: ModelMessage) -> str:
+    return ModelMessagesTypeAdapter.dump_json([message]).decode()[1:-1]
+
+
+class SessionStore:
+    """Message history per session id."""
+
+    def __init__(self, path: Path | None = None, *, persist: bool = True) -> None:
+        self.path = (path or get_settings().data_dir / SESSIONS_FILE) if persist else None
+        self._memory: dict[str, list[ModelMessage]] = {}
+        self._lock = threading.Lock()
+
+    def _connect(self) -> sqlite3.Connection:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path)
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        for i, sql in enumerate(_MIGRATIONS[version:], start=version + 1):
+            db.execute(sql)
+            db.execute(f"PRAGMA user_version = {i}")
+        db.commit()
+        return db
+
+    def load(self, session_id: str) -> list[ModelMessage]:
+        """The session's messages in order (empty for a new session)."""
+        with self._lock:
+            if session_id in self._memory:
+                return list(self._memory[session_id])
+            messages: list[ModelMessage] = []
+            if self.path is not None and self.path.exists():
+                with self._connect() as db:
+                    rows = db.execute(
+                        "SELECT message FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
+                    ).fetchall()
+                if rows:
+                    messages = list(ModelMessagesTypeAdapter.validate_json("[" + ",".join(r[0] for r in rows) + "]"))
+            self._memory[session_id] = messages
+            return list(messages)
+
+    def append(
+        self,
+        session_id: str,
+        messages: Sequence[ModelMessage],
+        *,
+        run_id: str | None = None,
+        user_id: str | None = None,
+    ) -> None:
+        """Add a run's new messages to the session."""
+        if not messages:
+            return
+        current = self.load(session_id)
+        with self._lock:
+            self._memory[session_id] = current + list(messages)
+            if self.path is None:
+                return
+            now = datetime.now(UTC).isoformat()
+            rows = [(session_id, len(current) + i, run_id, user_id, now, _dump(m)) for i, m in enumerate(messages)]
+            db = self._connect()
+            try:
+                with db:
+                    db.executemany("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)", rows)
+            finally:
+                db.close()
+
+    def clear(self, session_id: str) -> None:
+        """Forget a session."""
+        with self._lock:
+            self._memory.pop(session_id, None)
+            if self.path is not None and self.path.exists():
+                db = self._connect()
+                try:
+                    with db:
+                        db.execute("DELETE FROM messages WHERE session_id = ?", (session_id,))
+                finally:
+                    db.close()
+
+    def sessions(self) -> list[SessionInfo]:
+        """Stored sessions, most recently updated first."""
+        if self.path is None:
+            return [SessionInfo(session_id=s, messages=len(m), updated_at="") for s, m in self._memory.items()]
+        if not self.path.exists():
+            return []
+        db = self._connect()
+        try:
+            rows = db.execute(
+                "SELECT session_id, COUNT(*), MAX(created_at) FROM messages GROUP BY session_id ORDER BY 3 DESC"
+            ).fetchall()
+        finally:
+            db.close()
+        return [SessionInfo(session_id=r[0], messages=r[1], updated_at=r[2]) for r in rows]
