@@ -68,8 +68,8 @@ def agent_target(*, model: str | None = None, k: int = 5, index_name: str | None
 
     async def ask(question: Any) -> TargetOutput:
         result = await agent.run(str(question))
-        u = result.usage()
-        trajectory = Trajectory.from_messages(result.all_messages(), output=result.output)
+        u = result.usage
+        trajectory = Trajectory.from_messages(result.all_messages(), output=result.output, usage=u)
         return TargetOutput(
             output=trajectory,
             usage={"requests": u.requests, "input_tokens": u.input_tokens, "output_tokens": u.output_tokens},
