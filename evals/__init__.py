@@ -1,6 +1,7 @@
 """Evals: datasets, evaluators (output, retrieval, trajectory, step, efficiency), tool-call matching,
 the BFCL checker and pytest integration. The runner, LLM-as-judge and compare/gate build on these."""
 
+from evals.compare import Comparison, compare_runs, load_run
 from evals.datasets import Case, Dataset, DatasetFileError, Provenance
 from evals.evaluators import (
     ContainsText,
@@ -16,7 +17,10 @@ from evals.evaluators import (
     judge_steps,
     make_context,
 )
+from evals.judge import Agreement, JudgeEvaluator, JudgeVerdict, judge_agreement
 from evals.matching import ArgMode, ExpectedCall, MatchMode, TrajectoryMatchResult, compare_args, match_calls
+from evals.phoenix import flush_annotation_queue, push_dataset, push_experiment, send_annotations
+from evals.runner import EvalRun, Target, as_target, run_eval, run_eval_sync
 
 __all__ = [
     # datasets
@@ -44,4 +48,24 @@ __all__ = [
     "judge_steps",
     "Efficiency",
     "make_context",
+    # judge
+    "JudgeVerdict",
+    "JudgeEvaluator",
+    "Agreement",
+    "judge_agreement",
+    # runner
+    "run_eval",
+    "run_eval_sync",
+    "EvalRun",
+    "Target",
+    "as_target",
+    # compare and gate
+    "Comparison",
+    "compare_runs",
+    "load_run",
+    # Phoenix
+    "send_annotations",
+    "flush_annotation_queue",
+    "push_dataset",
+    "push_experiment",
 ]
