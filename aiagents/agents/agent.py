@@ -201,6 +201,7 @@ class PromptAgent(Generic[OutputT]):
             **{k: v for ts in self.toolsets for k, v in _trace_metadata(ts, user_id).items()},
             **dict(metadata or {}),
         }
+        run_meta = {k: v for k, v in run_meta.items() if v is not None}  # spans drop None attributes
         provider = ensure_processor()
         capabilities = (
             [Instrumentation(InstrumentationSettings(tracer_provider=provider))] if provider is not None else []

@@ -75,7 +75,9 @@ class ReplayModel(FunctionModel):
         if not self._plan:
             raise ValueError(f"{source}: the recording has no model turns to replay")
         recorded = next((t.model_name for _, t, _ in self._plan if t.model_name), None) or "recording"
-        super().__init__(self._respond, model_name=f"{REPLAY_MODEL_PREFIX}:{recorded}")
+        # named like the recorded model (so a replayed trajectory equals the recording); `system` says
+        # 'replay', so logs and spans show 'replay:<model>'
+        super().__init__(self._respond, model_name=recorded)
         self.position = 0
         """How many recorded turns have been played."""
 
