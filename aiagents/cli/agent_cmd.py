@@ -60,7 +60,7 @@ def ask_docs_agent(
     question: str,
     index: str,
     *,
-    model: str | None = None,
+    model: Any = None,
     session_id: str | None = None,
     user_id: str | None = None,
     structured: bool = False,
@@ -162,6 +162,9 @@ def register(app: typer.Typer) -> None:
         max_tool_calls: Annotated[int, typer.Option(help="Most tool calls in the run.")] = 20,
         max_tokens: Annotated[int | None, typer.Option(help="Most tokens (input + output) in the run.")] = None,
         record: Annotated[Path | None, typer.Option(help="Save the trajectory as JSON (for ReplayModel).")] = None,
+        replay: Annotated[
+            Path | None, typer.Option(help="Play back a recorded trajectory instead of calling a model.")
+        ] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     ) -> None:
         """Answer QUESTION with the docs agent over index NAME; print the answer and the trajectory."""
@@ -170,14 +173,14 @@ def register(app: typer.Typer) -> None:
 
         if mode not in ("bm25", "dense", "hybrid"):
             run_guarded(_bad, f"--mode must be bm25, dense or hybrid, not {mode!r}")
-        model_name = note_model(model)
+        chosen: Any = note_model(model) if replay is None else run_guarded(_replay_model, replay)
         setup_tracing()
         limits = Limits(max_requests=max_requests, max_tool_calls=max_tool_calls, max_tokens=max_tokens)
         result = run_guarded(
             ask_docs_agent,
             question,
             index,
-            model=model_name,
+            model=chosen,
             session_id=session,
             user_id=user,
             structured=structured,
@@ -223,6 +226,12 @@ def register(app: typer.Typer) -> None:
 
         SessionStore().clear(session)
         console.print(f"session {session!r} forgotten")
+
+
+def _replay_model(path: Path) -> Any:
+    from aiagents.models import ReplayModel
+
+    return ReplayModel.load(path)
 
 
 def _bad(message: str) -> None:
