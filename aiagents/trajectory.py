@@ -351,7 +351,9 @@ class Trajectory:
         results, final output, token counts, ids and metadata; not in timing (`timestamp`,
         `duration_s`), which spans measure and messages only stamp, nor `span_id`: compare
         `a.comparable() == b.comparable()`. A tool result that is a string holding JSON comes back
-        parsed (spans keep JSON text only).
+        parsed (spans keep JSON text only). A call that never ran has no TOOL span: its result is read
+        from the next model request and marked an error (unknown tool, invalid output arguments; in a
+        run resumed after approvals, a denied call).
         """
         records = _span_records(spans)
         if trace_id is not None:
@@ -365,6 +367,23 @@ class Trajectory:
         prompt = _span_user_prompt(llms[0]) if llms else None
         if prompt is not None:
             steps.append(UserPrompt(text=prompt, timestamp=agent.start))
+        elif llms:  # a resumed run (approvals): it starts with the results of the calls decided on
+            needs_approval = _span_unapproved_tools(llms[0])
+            for call_id, name, content in _span_tool_replies(llms[0]):
+                span = tool_spans.get(call_id)
+                if span is None and name not in needs_approval:
+                    continue  # ran in the run that stopped for approval (its TOOL span is in that trace)
+                steps.append(
+                    ToolResult(
+                        call_id=call_id,
+                        tool_name=name,
+                        content=_span_json_value(span.attrs.get("gen_ai.tool.call.result")) if span else content,
+                        error=span.failed if span else True,  # no span: the call was denied, never ran
+                        retry=span.failed if span else False,
+                        timestamp=span.end if span else agent.start,
+                        span_id=span.span_id if span else None,
+                    )
+                )
         out_tool: tuple[str, Any] | None = None
         last_text = ""
         for i, llm in enumerate(llms):
@@ -396,7 +415,7 @@ class Trajectory:
                 steps.append(
                     ToolCall(tool_name=c.tool_name, args=dict(c.args), call_id=c.call_id, span_id=span and span.span_id)
                 )
-            replies = _span_tool_replies(llms[i + 1]) if i + 1 < len(llms) else {}
+            replies = {c: r for c, _, r in _span_tool_replies(llms[i + 1])} if i + 1 < len(llms) else {}
             for c in calls:
                 span = tool_spans.get(c.call_id)
                 if span is not None:
@@ -426,6 +445,8 @@ class Trajectory:
                         )
                     )
         final = agent.attrs.get("final_result")
+        if _is_deferred(_span_json_value(final)):
+            final = None  # the run stopped for approvals: no output (as from_messages)
         if final is not None and out_tool is not None:
             steps.append(FinalOutput(output=_span_json_value(final), tool_name=out_tool[0]))
         elif final is not None:
@@ -690,6 +711,18 @@ def _span_json_value(value: Any) -> Any:
     return value
 
 
+def _span_unapproved_tools(llm: _SpanRecord) -> set[str]:
+    """Tools that need approval, from the request parameters on an LLM span (kind 'unapproved')."""
+    params = _span_json_value(llm.attrs.get("model_request_parameters"))
+    tools = params.get("function_tools", []) if isinstance(params, dict) else []
+    return {str(t.get("name")) for t in tools if isinstance(t, dict) and t.get("kind") == "unapproved"}
+
+
+def _is_deferred(value: Any) -> bool:
+    """pydantic-ai's `DeferredToolRequests` as serialised on the AGENT span."""
+    return isinstance(value, dict) and {"calls", "approvals"} <= set(value)
+
+
 def _span_messages(record: _SpanRecord, key: str) -> list[dict[str, Any]]:
     value = _span_json_value(record.attrs.get(key))
     return value if isinstance(value, list) else []
@@ -719,17 +752,20 @@ def _span_output_parts(llm: _SpanRecord) -> tuple[list[str], list[tuple[str, dic
     return texts, calls
 
 
-def _span_tool_replies(next_llm: _SpanRecord) -> dict[str, Any]:
-    """Tool-call responses in the last request of a model call: {call id: result}."""
-    messages = _span_messages(next_llm, "gen_ai.input.messages")
-    replies: dict[str, Any] = {}
+def _span_tool_replies(llm: _SpanRecord) -> list[tuple[str, str, Any]]:
+    """Tool-call responses sent with a model call (after the last assistant message): (id, tool, result)."""
+    messages = _span_messages(llm, "gen_ai.input.messages")
+    tail: list[dict[str, Any]] = []
     for message in reversed(messages):
         if message.get("role") == "assistant":
             break
-        for part in message.get("parts", []):
-            if part.get("type") == "tool_call_response":
-                replies[str(part.get("id") or "")] = part.get("result")
-    return replies
+        tail.insert(0, message)
+    return [
+        (str(part.get("id") or ""), str(part.get("name") or ""), part.get("result"))
+        for message in tail
+        for part in message.get("parts", [])
+        if part.get("type") == "tool_call_response"
+    ]
 
 
 def _unflatten(flat: dict[str, Any]) -> Any:

@@ -157,3 +157,22 @@ def test_from_phoenix_spans_equals_from_messages(phoenix_server: str) -> None:
     want = result.trajectory.comparable()
     assert Trajectory.from_spans(spans).comparable() == want
     assert Trajectory.from_spans(frame).comparable() == want
+
+
+def test_from_spans_of_a_run_paused_for_approval_and_its_resumption(spans) -> None:  # type: ignore[no-untyped-def]
+    from pydantic_ai import DeferredToolResults, ToolDenied
+
+    from tests.test_agents_agent import _approval_model, echo, refund_order
+    from tools.base import make_toolset
+
+    toolset = make_toolset([echo, refund_order], id="shop", approval=["refund_order"])
+    shop = PromptAgent("docs-agent", toolsets=[toolset], sessions=SessionStore(persist=False))
+    paused = shop.run_sync("refund my orders", model=_approval_model(), session_id="s")
+    decisions = DeferredToolResults(approvals={"c1": True, "c2": ToolDenied("Amount above the limit.")})
+    resumed = shop.run_sync(None, model=_approval_model(), session_id="s", deferred_results=decisions)
+    finished = spans.get_finished_spans()
+    for run in (paused, resumed):
+        assert Trajectory.from_spans(finished, trace_id=run.trace_id).comparable() == run.trajectory.comparable()
+    # the paused run has no output; the resumed one starts with the approved and the denied call's results
+    assert paused.trajectory.output is None
+    assert [(r.call_id, r.error) for r in resumed.trajectory.tool_results()] == [("c1", False), ("c2", True)]
