@@ -1,4 +1,4 @@
-"""`aiagents logs list|stats`: read the request log and feedback store."""
+"""`aiagents logs list|stats|prune-media`: read the request log and feedback store; prune uploaded media."""
 
 from __future__ import annotations
 
@@ -91,3 +91,22 @@ def register(app: typer.Typer) -> None:
         out.print(table)
         if data["requests"] == 0:
             console.print("No requests logged yet: start `aiagents serve` and send some.")
+
+    @group.command("prune-media")
+    def prune_media(
+        older_than_days: float | None = typer.Option(
+            None, "--older-than-days", min=0, help="Default: AIAGENTS_MEDIA_RETENTION_DAYS (unset: keep all)."
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Delete uploaded files (data_dir/media) not uploaded again for the retention period."""
+        from aiagents.media_store import MediaStore
+
+        store = MediaStore()
+        report = run_guarded(store.prune, older_than_days=older_than_days)
+        if as_json:
+            print_json({**report.to_json(), "media_dir": str(store.root)})
+            return
+        if report.cutoff is None:
+            console.print("No retention set (AIAGENTS_MEDIA_RETENTION_DAYS or --older-than-days): nothing deleted.")
+        out.print(f"{report.removed} files deleted ({report.bytes_freed:,} bytes), {report.kept} kept in {store.root}")

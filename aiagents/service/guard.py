@@ -14,6 +14,8 @@ from aiagents.service.errors import error_bytes
 __all__ = ["Guard", "PUBLIC_PATHS"]
 
 PUBLIC_PATHS = frozenset({"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+UPLOAD_PREFIX = "/v1/tasks/"
+"""Where multipart/form-data bodies (file uploads) are accepted."""
 
 Scope = dict[str, Any]
 
@@ -26,10 +28,11 @@ async def _send_error(send: Any, status: int, code: str, message: str, extra: li
 
 
 class Guard:
-    def __init__(self, app: Any, *, keys: KeyRing, max_body_bytes: int) -> None:
+    def __init__(self, app: Any, *, keys: KeyRing, max_body_bytes: int, max_upload_bytes: int | None = None) -> None:
         self.app = app
         self.keys = keys
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes if max_upload_bytes is not None else max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
@@ -49,15 +52,19 @@ class Guard:
         scope.setdefault("state", {})["principal"] = principal
         if scope["method"] in ("POST", "PUT", "PATCH"):
             ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-            if ctype != b"application/json":
+            # multipart/form-data: file uploads to prompt tasks only, under their own (larger) limit.
+            upload = ctype == b"multipart/form-data" and scope["path"].startswith(UPLOAD_PREFIX)
+            if ctype != b"application/json" and not upload:
                 shown = ctype.decode("latin-1") or "none"
+                also = f" (or multipart/form-data to {UPLOAD_PREFIX}NAME)" if ctype == b"multipart/form-data" else ""
                 await _send_error(
-                    send, 415, "unsupported_media_type", f"send the body as application/json, not {shown}"
+                    send, 415, "unsupported_media_type", f"send the body as application/json{also}, not {shown}"
                 )
                 return
+            limit = self.max_upload_bytes if upload else self.max_body_bytes
             length = headers.get(b"content-length")
-            if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-                await _send_error(send, 413, "payload_too_large", self._too_large(int(length)))
+            if length is not None and length.isdigit() and int(length) > limit:
+                await _send_error(send, 413, "payload_too_large", self._too_large(int(length), upload))
                 return
             # Read the body here (bounded), so a chunked body cannot grow past the limit either.
             chunks: list[bytes] = []
@@ -69,8 +76,8 @@ class Guard:
                     return
                 chunk = message.get("body", b"")
                 size += len(chunk)
-                if size > self.max_body_bytes:
-                    await _send_error(send, 413, "payload_too_large", self._too_large(size))
+                if size > limit:
+                    await _send_error(send, 413, "payload_too_large", self._too_large(size, upload))
                     return
                 chunks.append(chunk)
                 more = message.get("more_body", False)
@@ -88,7 +95,12 @@ class Guard:
             return
         await self.app(scope, receive, send)
 
-    def _too_large(self, size: int) -> str:
+    def _too_large(self, size: int, upload: bool = False) -> str:
+        if upload:
+            return (
+                f"multipart body of {size} bytes or more exceeds the upload limit of {self.max_upload_bytes} "
+                "(AIAGENTS_MAX_UPLOAD_BYTES)"
+            )
         return (
             f"request body of {size} bytes or more exceeds the limit of {self.max_body_bytes} (AIAGENTS_MAX_BODY_BYTES)"
         )

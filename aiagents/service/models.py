@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "TaskRequest",
+    "TASK_MULTIPART_SCHEMA",
     "AskRequest",
     "AgentRequest",
     "FeedbackRequest",
@@ -33,6 +34,31 @@ class TaskRequest(_Body):
     user_id: str | None = _ID
     session_id: str | None = _ID
     metadata: dict[str, Any] = Field(default_factory=dict, description="Stored with the request.")
+
+
+TASK_MULTIPART_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "`POST /v1/tasks/{name}` with files: one part per prompt variable. Image/file variables are "
+    "file parts named after the variable (media type checked from the bytes; per-file limit "
+    "AIAGENTS_MEDIA_MAX_BYTES, whole body AIAGENTS_MAX_UPLOAD_BYTES); text variables are form fields, or "
+    "all of them as one `input` field holding a JSON object. The files are stored once by content hash and "
+    "the request log keeps `{media_type, bytes, sha256}` in their place.",
+    "properties": {
+        "input": {"type": "string", "description": "Optional: the text variables as a JSON object."},
+        "user_id": {"type": "string", "maxLength": 200},
+        "session_id": {"type": "string", "maxLength": 200},
+        "metadata": {"type": "string", "description": "Optional: a JSON object stored with the request."},
+    },
+    "additionalProperties": {
+        "anyOf": [
+            {"type": "string", "format": "binary", "description": "A file for an image/file variable."},
+            {"type": "string", "description": "The value of a text variable."},
+        ]
+    },
+    "example": {"photo": "(binary PNG)", "notes": "barely used", "user_id": "u1"},
+}
+"""The multipart/form-data body of `POST /v1/tasks/{name}` as an OpenAPI schema (file parts and form fields
+are not a pydantic model: their names are the prompt's variables)."""
 
 
 class AskRequest(_Body):
