@@ -216,3 +216,13 @@ def test_demo_corpus_reads_cleanly_with_front_matter() -> None:
         ["Refund policy", "What cannot be refunded"],
         ["Refund policy", "Partial refunds"],
     ]
+
+
+def test_jsonl_line_with_bad_encoding_is_skipped_alone(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "r.jsonl", b'{"id": "1", "text": "ok"}\n{"id": "2", "text": "caf\xe9"}\n{"id": "3", "text": "ok"}\n'
+    )
+    docs, problems = read_all(RecordsSource(path=path))
+    assert [d.id for d in docs] == ["1", "3"]
+    # the byte offset is within the line: len('{"id": "2", "text": "') + len("caf") = 21 + 3
+    assert [(p.line, p.reason) for p in problems] == [(2, "not valid utf-8 (byte 24 of the line)")]

@@ -114,7 +114,9 @@ class RecordsSource:
                 except UnicodeDecodeError as exc:
                     yield (
                         n,
-                        Problem(path=self.name, line=n, reason=f"not valid {self.encoding} (byte {exc.start})"),
+                        Problem(
+                            path=self.name, line=n, reason=f"not valid {self.encoding} (byte {exc.start} of the line)"
+                        ),
                     )
                     continue
                 if not text.strip():
