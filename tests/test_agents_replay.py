@@ -68,7 +68,7 @@ def test_replay_reproduces_the_recorded_run(recording: Path) -> None:
     )
     assert result.model == "replay:gpt-real"
     got, want = result.trajectory.comparable(), recorded.comparable()
-    for run_level in ("run_id", "session_id", "metadata"):  # new run: new ids; metadata names the replay model
+    for run_level in ("run_id", "trace_id", "session_id", "metadata"):  # new run: new ids; metadata: replay model
         got.pop(run_level), want.pop(run_level)
     assert got == want  # same steps, texts, arguments, call ids, results, output, token counts, model names
 
