@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from aiagents.cli import (
+    ab_cmd,
     agent_cmd,
+    annotate_cmd,
     demo_cmd,
     eval_cmd,
     ingest_cmd,
@@ -41,6 +43,8 @@ ingest_cmd.register(app)
 eval_cmd.register(app)
 serve_cmd.register(app)
 logs_cmd.register(app)
+ab_cmd.register(app)
+annotate_cmd.register(app)
 
 
 def main() -> None:

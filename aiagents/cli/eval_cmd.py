@@ -27,4 +27,7 @@ def register(app: typer.Typer) -> None:
     from aiagents.cli import eval_run_cmd  # eval run / compare / push-dataset
 
     eval_run_cmd.register(eval_app)
+    from aiagents.cli import eval_traces_cmd  # eval traces (improvement loop)
+
+    eval_traces_cmd.register(eval_app)
     app.add_typer(eval_app, name="eval")

@@ -111,3 +111,43 @@ def m003_scores(db: Migratable) -> None:
         )"""
     )
     db.execute("CREATE INDEX scores_request ON scores (request_id)")
+
+
+@migration
+def m004_experiment_events(db: Migratable) -> None:
+    """A/B rollout: starts, stops and guardrail stops of experiments, with their reason."""
+    db.execute(
+        f"""CREATE TABLE experiment_events (
+            event_id TEXT PRIMARY KEY,
+            experiment TEXT NOT NULL,
+            created_at {db.float} NOT NULL,
+            kind TEXT NOT NULL,
+            variant TEXT,
+            reason TEXT,
+            metadata TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX experiment_events_name ON experiment_events (experiment, created_at)")
+    db.execute("CREATE INDEX scores_name ON scores (name, created_at)")
+
+
+@migration
+def m005_annotation_queue(db: Migratable) -> None:
+    """The annotation queue: requests drawn for people to label, with their verdict and corrected output."""
+    db.execute(
+        f"""CREATE TABLE annotation_queue (
+            item_id TEXT PRIMARY KEY,
+            request_id TEXT NOT NULL UNIQUE,
+            queued_at {db.float} NOT NULL,
+            reason TEXT NOT NULL,
+            priority INTEGER NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            verdict TEXT,
+            label TEXT,
+            correct_output TEXT,
+            annotator TEXT,
+            annotated_at {db.float},
+            exported_to TEXT
+        )"""
+    )
+    db.execute("CREATE INDEX annotation_queue_status ON annotation_queue (status, priority, queued_at)")

@@ -364,6 +364,16 @@ class LogStore:
                 )
                 cursor.execute(self._sql(sql), tuple(feedback_ids))
 
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Rows of a read query (`?` placeholders, either dialect), JSON columns decoded."""
+        return [_decode(r) for r in self._query(sql, params)]
+
+    def execute_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement (`?` placeholders) over `rows`, in one write transaction."""
+        if rows:
+            with self.transaction(immediate=True) as cursor:
+                cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
+
     def count(self, table: str) -> int:
         if table not in ("requests", "feedback", "scores"):
             raise ValueError(table)

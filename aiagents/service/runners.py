@@ -44,9 +44,31 @@ class TaskRunner:
             self._tasks[name] = task
         return task
 
-    async def run(self, name: str, inputs: dict[str, Any], **kwargs: Any) -> Served:
-        task = self.task(name)
-        result = await task.run(inputs, model=self.model, **kwargs)
+    def variant_task(self, prompt: str, version: str | None) -> Task[Any]:
+        """The task of an experiment variant: another prompt and/or a pinned version (built once)."""
+        key = f"{prompt}@{version or ''}"
+        task = self._tasks.get(key)
+        if task is None:
+            try:
+                task = Task(prompt, version=version)
+            except PromptNotFoundError as exc:
+                raise ServiceError(500, "variant_misconfigured", f"experiment variant prompt: {exc}") from None
+            self._tasks[key] = task
+        return task
+
+    async def run(
+        self,
+        name: str,
+        inputs: dict[str, Any],
+        *,
+        prompt: str | None = None,
+        version: str | None = None,
+        model: str | None = None,
+        **kwargs: Any,
+    ) -> Served:
+        """Run task `name`; `prompt`/`version`/`model` are an experiment variant's overrides."""
+        task = self.variant_task(prompt or name, version) if (prompt or version) else self.task(name)
+        result = await task.run(inputs, model=model or self.model, **kwargs)
         return Served(
             output=result.output_json(),
             prompt_name=result.prompt_name,

@@ -37,6 +37,7 @@ class ServiceState:
         self.ask = AskRunner(model)
         self.agents = AgentRunner(model)
         self.started_at = time.time()
+        self.loop: Any = None  # aiagents.rollout.hooks.LoopHooks: experiments and online evals (improvement loop)
 
     # lifecycle ---------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -55,6 +56,13 @@ class ServiceState:
 
                 key = core.phoenix_api_key.get_secret_value() if core.phoenix_api_key else None
                 self.annotator = FeedbackAnnotator(self.store, phoenix_url(core), api_key=key).start()
+        from aiagents.rollout.hooks import start_loop
+        from aiagents.tracing import phoenix_url as _phoenix_url
+
+        self.loop = start_loop(
+            self.store, log_requests=self.writer is not None, phoenix_url=_phoenix_url(core) if core.tracing else None,
+            phoenix_api_key=core.phoenix_api_key.get_secret_value() if core.phoenix_api_key else None,
+        )  # fmt: skip
 
     def stop(self) -> None:
         """Graceful shutdown: write every queued row, flush spans, send what annotations Phoenix takes."""
@@ -67,11 +75,22 @@ class ServiceState:
             tracing.flush()
         if self.annotator is not None:
             self.annotator.stop()
+        if self.loop is not None:
+            self.loop.stop()
         if self.store is not None:
             self.store.close()
 
     # logging -----------------------------------------------------------------------------------------
+    def route(self, endpoint: str, user_id: str | None) -> Any:
+        """The experiment variant serving this request (`aiagents.rollout.Assignment`), None outside experiments."""
+        return self.loop.router.route(endpoint, user_id) if self.loop is not None else None
+
     def log_request(self, record: RequestRecord) -> None:
+        if self.loop is not None and record.experiment:
+            self.loop.router.observe(
+                record.experiment, record.variant, record.request_id, latency_ms=record.latency_ms,
+                error=record.error_code is not None,
+            )  # fmt: skip
         if self.writer is not None:
             record.input = self.clean(record.input)
             record.output = self.scrub(record.output)
@@ -79,6 +98,8 @@ class ServiceState:
             if record.error_message:
                 record.error_message = self.scrub(record.error_message)
             self.writer.submit(record)
+            if self.loop is not None and self.loop.online is not None:
+                self.loop.online.submit(record)  # a queue put: scored in the background
 
     def log_feedback(self, record: FeedbackRecord) -> None:
         if self.writer is not None:
@@ -88,6 +109,8 @@ class ServiceState:
             self.writer.submit(record)
             if self.annotator is not None:
                 self.annotator.wake()
+        if self.loop is not None:
+            self.loop.router.observe_feedback(record.request_id, record.thumbs)
 
     def clean(self, value: Any) -> Any:
         """Redact the configured input fields, then scrub secrets."""

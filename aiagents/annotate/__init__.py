@@ -1,0 +1,36 @@
+"""Annotation: draw logged requests into a queue, label them (terminal or Phoenix), export them as eval cases.
+
+from aiagents.annotate import sample, next_item, record, annotated_cases
+"""
+
+from aiagents.annotate.queue import (
+    LOW_SCORE,
+    VERDICT_ANNOTATION,
+    AnnotationError,
+    QueueItem,
+    annotated_cases,
+    import_phoenix,
+    mark_exported,
+    next_item,
+    queue_items,
+    record,
+    sample,
+)
+
+__all__ = [
+    # queue
+    "QueueItem",
+    "sample",
+    "next_item",
+    "record",
+    "queue_items",
+    "mark_exported",
+    # Phoenix
+    "import_phoenix",
+    "VERDICT_ANNOTATION",
+    # export
+    "annotated_cases",
+    "LOW_SCORE",
+    # errors
+    "AnnotationError",
+]

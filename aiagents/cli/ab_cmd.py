@@ -1,0 +1,308 @@
+"""`aiagents ab start|stop|list|report`: A/B experiments on a service endpoint, and the improvement-loop demo step."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from aiagents.cli.output import console, out, print_json, run_guarded
+
+__all__ = ["register", "print_report", "step_improvement_loop"]
+
+ab_app = typer.Typer(help="A/B rollout: experiments with variants, guardrails and a report.", no_args_is_help=True)
+
+
+def _iv(i: dict[str, Any], fmt: str) -> str:
+    if i.get("value") is None:
+        return "–"
+    return f"{fmt.format(i['value'])} [{fmt.format(i['low'])}, {fmt.format(i['high'])}]"
+
+
+def print_report(rep: dict[str, Any]) -> None:
+    """The report as a table (stdout) with the test and the decision."""
+    pct, ms, usd = "{:.1%}", "{:.0f}", "${:.5f}"
+    table = Table(
+        "variant", "requests", "thumbs-up rate", "correction rate", "error rate", "latency p50 ms",
+        "latency p95 ms", "cost / request", "online scores",
+        title=f"experiment {rep['experiment']!r} on {rep['endpoint']} ({rep['status']}), 95% intervals",
+    )  # fmt: skip
+    for name, v in rep["variants"].items():
+        scores = ", ".join(f"{k} {s['mean']:.2f}" for k, s in v["online_scores"].items()) or "–"
+        table.add_row(
+            name, str(v["requests"]), _iv(v["thumbs_up_rate"], pct), _iv(v["correction_rate"], pct),
+            _iv(v["error_rate"], pct), _iv(v["latency_ms_p50"], ms), _iv(v["latency_ms_p95"], ms),
+            _iv(v["cost_per_request"], usd), scores,
+        )  # fmt: skip
+    out.print(table)
+    t = rep["test"]
+    if "p_value" in t:
+        out.print(
+            f"{t['method']} on {t['metric']}: control {t['control'][0]}/{t['control'][1]}, candidate "
+            f"{t['candidate'][0]}/{t['candidate'][1]}, diff {t['diff']:+.3f}, z {t['z']:.2f}, p {t['p_value']:.4f}"
+        )
+    style = {"ship": "green", "roll back": "red", "keep running": "yellow"}[rep["decision"]]
+    out.print(f"decision: [bold {style}]{rep['decision']}[/] ({rep['reason']})")
+    for e in rep["events"]:
+        if e["kind"] == "guardrail_stop":
+            out.print(f"[red]guardrail stop[/] of {e['variant']!r}: {e['reason']}")
+
+
+def _report(name: str) -> dict[str, Any]:
+    from aiagents.logstore import open_store
+    from aiagents.rollout import ExperimentStore, report
+
+    experiment = ExperimentStore().load(name)
+    store = open_store()
+    try:
+        return report(store, experiment)
+    finally:
+        store.close()
+
+
+def register(app: typer.Typer) -> None:
+    @ab_app.command("start")
+    def start(
+        name: str = typer.Argument(..., help="Experiment name."),
+        endpoint: str = typer.Option(..., "--endpoint", help="'tasks/NAME', 'ask/INDEX' (or 'tasks' for all tasks)."),
+        variant: list[str] = typer.Option(
+            ...,
+            "--variant",
+            help="NAME:key=value,... with keys prompt, prompt_version, model, toolset, mode, share "
+            "(percent). The first is the control. Shares left out split the rest equally.",
+        ),  # fmt: skip
+        min_sample: int = typer.Option(20, help="Candidate requests before a guardrail may stop it."),
+        max_error_rate: float = typer.Option(0.10, help="Guardrail: stop above this error rate."),
+        max_negative_rate: float = typer.Option(0.50, help="Guardrail: stop above this thumbs-down rate."),
+        max_p95_ms: float | None = typer.Option(None, help="Guardrail: stop above this p95 latency (ms)."),
+        primary_metric: str = typer.Option("thumbs_up_rate", help="thumbs_up_rate, error_rate or correction_rate."),
+        replace: bool = typer.Option(False, "--replace", help="Replace a running experiment of that name."),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Start an experiment (a running service picks it up within a second)."""
+        from aiagents.logstore import open_store
+        from aiagents.rollout import ExperimentStore, Guardrails, parse_variant, record_event
+
+        def go() -> Any:
+            variants = [parse_variant(v) for v in variant]
+            guard = Guardrails(
+                min_sample=min_sample, max_error_rate=max_error_rate, max_negative_rate=max_negative_rate,
+                max_p95_ms=max_p95_ms,
+            )  # fmt: skip
+            e = ExperimentStore().create(
+                name, endpoint, variants, guardrails=guard, primary_metric=primary_metric, replace=replace
+            )
+            store = open_store()
+            record_event(store, name, "start", metadata={"variants": [v.name for v in e.variants]})
+            store.close()
+            return e
+
+        e = run_guarded(go)
+        if as_json:
+            print_json(e.to_json())
+            return
+        shares = ", ".join(f"{v.name} {v.share:g}%" for v in e.variants)
+        out.print(f"experiment {e.name!r} started on {e.endpoint}: {shares}")
+
+    @ab_app.command("stop")
+    def stop(
+        name: str = typer.Argument(...),
+        reason: str = typer.Option("stopped by hand", "--reason"),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Stop an experiment: every user gets the control from then on."""
+        from aiagents.logstore import open_store
+        from aiagents.rollout import ExperimentStore, record_event
+
+        def go() -> Any:
+            e = ExperimentStore().stop(name, reason=reason)
+            store = open_store()
+            record_event(store, name, "stop", reason=reason)
+            store.close()
+            return e
+
+        e = run_guarded(go)
+        if as_json:
+            print_json(e.to_json())
+        else:
+            out.print(f"experiment {name!r} stopped: all traffic goes to {e.control.name!r}")
+
+    @ab_app.command("list")
+    def list_(as_json: bool = typer.Option(False, "--json")) -> None:
+        """The experiments of this data folder."""
+        from aiagents.rollout import ExperimentStore
+
+        experiments = run_guarded(ExperimentStore().list)
+        if as_json:
+            print_json({"experiments": [e.to_json() for e in experiments]})
+            return
+        table = Table("name", "endpoint", "status", "variants", "stopped", title="experiments")
+        for e in experiments:
+            table.add_row(
+                e.name, e.endpoint, e.status, ", ".join(f"{v.name} {v.share:g}%" for v in e.variants),
+                f"{e.stopped_variant or ''} {e.stop_reason or ''}".strip(),
+            )  # fmt: skip
+        out.print(table)
+
+    @ab_app.command("report")
+    def report_cmd(
+        name: str = typer.Argument(...),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Per-variant metrics with 95% intervals, the primary-metric test and a decision."""
+        rep = run_guarded(_report, name)
+        if as_json:
+            print_json(rep)
+        else:
+            print_report(rep)
+
+    app.add_typer(ab_app, name="ab")
+    from aiagents.cli.demo_cmd import DEMO_STEPS
+
+    if step_improvement_loop not in DEMO_STEPS:
+        DEMO_STEPS.append(step_improvement_loop)
+
+
+DEMO_EXPERIMENT = "demo"
+DEMO_USERS = 160
+DEMO_THUMBS_UP = {"control": 0.85, "candidate": 0.55}
+"""Simulated users: the probability a user gives thumbs up (else down) to an answer of each variant."""
+DEMO_LISTINGS_MORE = [
+    "Vintage oak dining table, seats 6, some scratches, 120 EUR or best offer.",
+    "iPhone 12 64GB, screen cracked, for parts: 80 euros.",
+    "Free: old garden chairs (4), come and take them.",
+    "Winter jacket size M, worn twice, 35 EUR.",
+    "Electric guitar with amp, good condition, 220 EUR.",
+]
+
+
+def step_improvement_loop(ctx: Any) -> None:
+    """Improvement loop: experiment `demo` through the service with simulated users and feedback, the A/B
+    report, the dashboard, and annotated cases exported into an eval dataset."""
+    import os
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+    from rich.rule import Rule
+
+    from aiagents.annotate import annotated_cases, next_item, record, sample
+    from aiagents.cli.demo_cmd import DEMO_LISTINGS
+    from aiagents.cli.serve_cmd import start_service_process
+    from aiagents.logstore import open_store
+    from aiagents.rollout import ExperimentStore, Guardrails, Variant, record_event, report
+
+    console.print(Rule("Improvement loop: A/B experiment 'demo', online evals, dashboard, annotation"))
+    ExperimentStore().create(
+        DEMO_EXPERIMENT, "tasks/listing-attributes",
+        [Variant(name="control", share=50, prompt="listing-attributes"),
+         Variant(name="candidate", share=50, prompt="listing-attributes-v2")],
+        guardrails=Guardrails(min_sample=20, max_error_rate=0.2, max_negative_rate=0.6), replace=True,
+    )  # fmt: skip
+    client_key = (os.environ.get("AIAGENTS_API_KEYS") or "demo-client-key").split(",")[0].strip()
+    admin_key = (os.environ.get("AIAGENTS_ADMIN_KEYS") or "demo-admin-key").split(",")[0].strip()
+    env = {
+        "AIAGENTS_MODEL": ctx.model, "PHOENIX_COLLECTOR_ENDPOINT": ctx.phoenix, "AIAGENTS_ONLINE_EVAL_RATE": "1",
+        "AIAGENTS_API_KEYS": os.environ.get("AIAGENTS_API_KEYS") or client_key,
+        "AIAGENTS_ADMIN_KEYS": os.environ.get("AIAGENTS_ADMIN_KEYS") or admin_key,
+    }  # fmt: skip
+    proc, url = start_service_process(env=env)
+    store = open_store()
+    record_event(store, DEMO_EXPERIMENT, "start", metadata={"users": DEMO_USERS, "simulated": True})
+    listings = DEMO_LISTINGS + DEMO_LISTINGS_MORE
+    rng = random.Random(7)
+    draws = [(f"demo-user-{i}", listings[i % len(listings)], rng.random(), rng.random()) for i in range(DEMO_USERS)]
+    headers = {"Authorization": f"Bearer {client_key}"}
+    try:
+        with httpx.Client(base_url=url, headers=headers, timeout=60) as http:
+
+            def one(user: str, listing: str, u1: float, u2: float) -> str:
+                r = http.post("/v1/tasks/listing-attributes", json={"input": {"listing": listing}, "user_id": user})
+                r.raise_for_status()
+                answer = r.json()
+                variant = answer["variant"]
+                fb: dict[str, Any] = {"request_id": answer["request_id"], "user_id": user}
+                fb["thumbs"] = "up" if u1 < DEMO_THUMBS_UP.get(variant, 0.85) else "down"
+                http.post("/v1/feedback", json=fb).raise_for_status()
+                if fb["thumbs"] == "down" and u2 < 0.3:  # some unhappy users fix the output themselves
+                    fix = {**answer["output"], "title": answer["output"].get("title", "").split(",")[0].strip()}
+                    http.post("/v1/feedback", json={"request_id": answer["request_id"], "corrected_output": fix,
+                                                    "user_id": user}).raise_for_status()  # fmt: skip
+                if answer.get("trace_id"):
+                    ctx.trace_ids.append(answer["trace_id"])
+                return str(variant)
+
+            with ThreadPoolExecutor(4) as pool:
+                served = list(pool.map(lambda d: one(*d), draws))
+            page = http.get("/dashboard", headers={"Authorization": f"Bearer {admin_key}"})
+            charts = page.text.count("<svg") if page.status_code == 200 else 0
+    finally:
+        proc.terminate()
+        proc.wait(60)
+    out.print(
+        f"{len(served)} simulated users ({served.count('control')} control, {served.count('candidate')} candidate); "
+        f"simulated feedback: thumbs-up probability {DEMO_THUMBS_UP['control']} for control answers, "
+        f"{DEMO_THUMBS_UP['candidate']} for candidate answers"
+    )
+    rep = report(store, ExperimentStore().load(DEMO_EXPERIMENT))
+    print_report(rep)
+    ctx.notes["ab_report"] = {"decision": rep["decision"], "reason": rep["reason"]}
+    out.print(
+        f"Dashboard: {url}/dashboard ({charts} charts; admin key required; `aiagents serve` serves it again "
+        f"on http://127.0.0.1:8000/dashboard)"
+    )
+    # Annotation: draw requests into the queue, label them as a scripted annotator would, export the cases.
+    drawn = sample(store, 8, seed=1)
+    for _ in drawn:
+        item = next_item(store)
+        if item is None:
+            break
+        fixes = [f["corrected_output"] for f in item["feedback"] if f.get("corrected_output") is not None]
+        if fixes:
+            record(store, item["item_id"], verdict="bad", label="title too long", correct_output=fixes[0],
+                   annotator="demo-annotator")  # fmt: skip
+        else:
+            record(store, item["item_id"], verdict="good", label="ok", annotator="demo-annotator")
+    from aiagents.settings import get_settings
+
+    target = get_settings().data_dir / "datasets" / "listing-attributes.yaml"
+    added, total = export_cases(annotated_cases(store, name="listing-attributes"), target)
+    store.close()
+    out.print(
+        f"Annotation: {len(drawn)} requests drawn ({', '.join(sorted({d.reason for d in drawn}))}), "
+        f"{added} cases added to {target} ({total} cases); `aiagents eval run {target}` runs them"
+    )
+
+
+def export_cases(cases: list[dict[str, Any]], path: Any) -> tuple[int, int]:
+    """Add annotated cases to the dataset file `path` (created if missing) with provenance, skipping duplicates.
+
+    Returns (cases added, cases in the dataset). Lives in the CLI layer: the core does not import `evals`.
+    """
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    from evals.datasets import Case, Dataset, Provenance
+
+    path = Path(path)
+    ds = Dataset.load(path) if path.exists() else Dataset(name=path.stem)
+    added = 0
+    for c in cases:
+        when = datetime.fromtimestamp(c["annotated_at"] or 0, tz=UTC).isoformat(timespec="seconds")
+        tags = ["annotated", "candidate" if c["candidate"] else "reviewed", f"verdict:{c['verdict']}"]
+        prefix = "correction" if c["candidate"] else "annotation"
+        case = Case(
+            name=f"{prefix}-{c['request_id'][:12]}", inputs=c["inputs"], expected_output=c["expected_output"],
+            tags=tags,
+            metadata={"label": c.get("label"), "task": c.get("task")},
+            provenance=Provenance(
+                source="annotation", request_id=c["request_id"], trace_id=c.get("trace_id"), annotator=c["annotator"],
+                added_at=when, note=("user correction from feedback (candidate)" if c["candidate"] else c.get("label")),
+            ),
+        )  # fmt: skip
+        if ds.add(case):
+            added += 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save(path)
+    return added, len(ds)

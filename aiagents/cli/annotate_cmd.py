@@ -1,0 +1,213 @@
+"""`aiagents annotate sample|next|list|pull|export`: the annotation queue, in the terminal or from Phoenix."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.panel import Panel
+from rich.table import Table
+
+from aiagents.cli.output import console, fail, out, print_json, run_guarded
+
+__all__ = ["register"]
+
+annotate_app = typer.Typer(help="Label logged requests and turn the labels into eval cases.", no_args_is_help=True)
+
+
+def _store() -> Any:
+    from aiagents.logstore import open_store
+
+    return open_store()
+
+
+def _dataset_path(to: str) -> Path:
+    """A path (has a suffix or a folder) or a name under `<data_dir>/datasets/NAME.yaml`."""
+    if to.endswith((".yaml", ".yml", ".jsonl")) or "/" in to:
+        return Path(to)
+    from aiagents.settings import get_settings
+
+    return get_settings().data_dir / "datasets" / f"{to}.yaml"
+
+
+def _show(item: dict[str, Any]) -> None:
+    req = item["request"] or {}
+    console.print(
+        Panel(
+            f"request {item['request_id']}  ({item['reason']})\\n"
+            f"{req.get('endpoint')}/{req.get('name')}  variant {req.get('variant')}  model {req.get('model')}  "
+            f"prompt {req.get('prompt_name')} {req.get('prompt_version')}  trace {req.get('trace_id')}",
+            title="annotate",
+        )
+    )
+    console.print("[bold]input[/]", json.dumps(req.get("input"), ensure_ascii=False, indent=2))
+    if req.get("error_code"):
+        console.print(f"[red]error[/] {req.get('error_code')}: {req.get('error_message')}")
+    console.print("[bold]output[/]", json.dumps(req.get("output"), ensure_ascii=False, indent=2))
+    if item["documents"]:
+        table = Table("#", "document", "text", title="retrieved documents")
+        for i, d in enumerate(item["documents"], 1):
+            d = d if isinstance(d, dict) else {"text": str(d)}
+            text = str(d.get("text") or d.get("snippet") or d.get("quote") or "")[:120]
+            table.add_row(str(i), str(d.get("document_id") or d.get("id") or ""), text)
+        console.print(table)
+    trajectory = (req.get("metadata") or {}).get("trajectory") if isinstance(req.get("metadata"), dict) else None
+    steps = (trajectory or {}).get("steps") if isinstance(trajectory, dict) else None
+    console.print(
+        "[bold]trajectory[/] "
+        + (" → ".join(s.get("kind", "?") for s in steps) if steps else "user prompt → model → output (one call)")
+    )
+    for f in item["feedback"]:
+        said = f.get("thumbs") or ("corrected" if f.get("corrected_output") is not None else f.get("kind"))
+        console.print(f"[bold]feedback[/] {said} {f.get('comment') or ''}")
+    for s in item["scores"]:
+        console.print(f"[bold]score[/] {s['name']} = {s['score']} {s.get('label') or ''} ({s['source']})")
+
+
+def register(app: typer.Typer) -> None:
+    @annotate_app.command("sample")
+    def sample_cmd(
+        n: int = typer.Option(50, "--n", help="How many requests to draw."),
+        seed: int | None = typer.Option(None, help="Seed of the random tier (default: random)."),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Draw requests into the queue: errors and negative feedback, then low online-eval scores, then random."""
+        from aiagents.annotate import sample
+
+        store = _store()
+        items = run_guarded(sample, store, n, seed=seed)
+        store.close()
+        if as_json:
+            print_json({"items": [i.to_json() for i in items], "sampled": len(items)})
+            return
+        table = Table("item", "request", "reason", title=f"{len(items)} requests drawn into the annotation queue")
+        for i in items:
+            table.add_row(i.item_id[:12], i.request_id, i.reason)
+        out.print(table)
+
+    @annotate_app.command("next")
+    def next_cmd(
+        verdict: str | None = typer.Option(None, "--verdict", help="good or bad (asked when left out)."),
+        label: str | None = typer.Option(None, "--label", help="A short label (what is wrong)."),
+        correct: str | None = typer.Option(None, "--correct", help="The correct output, as JSON (for bad)."),
+        annotator: str = typer.Option(os.environ.get("USER", "annotator"), "--annotator"),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Show the next queued request (input, output, documents, trajectory) and record a verdict."""
+        from aiagents.annotate import next_item, record
+
+        store = _store()
+        try:
+            item = next_item(store)
+            if item is None:
+                if as_json:
+                    print_json({"item": None, "message": "the annotation queue is empty"})
+                else:
+                    out.print("The annotation queue is empty: `aiagents annotate sample --n 50`.")
+                return
+            _show(item)
+            if verdict is None:
+                verdict = typer.prompt("verdict (good/bad/skip)", default="good")
+                if verdict == "skip":
+                    return
+                label = label or typer.prompt("label", default="") or None
+                if verdict == "bad" and correct is None:
+                    correct = typer.prompt("correct output as JSON (empty: none)", default="") or None
+            correct_value = None
+            if correct:
+                try:
+                    correct_value = json.loads(correct)
+                except json.JSONDecodeError as exc:
+                    fail(f"--correct is not valid JSON: {exc}")
+            run_guarded(
+                record, store, item["item_id"], verdict=verdict, label=label, correct_output=correct_value,
+                annotator=annotator,
+            )  # fmt: skip
+        finally:
+            store.close()
+        if as_json:
+            print_json(
+                {"item_id": item["item_id"], "request_id": item["request_id"], "verdict": verdict, "label": label}
+            )
+        else:
+            out.print(f"recorded {verdict!r} for request {item['request_id']}")
+
+    @annotate_app.command("list")
+    def list_cmd(
+        status: str | None = typer.Option(None, help="pending or annotated."),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """The annotation queue."""
+        from aiagents.annotate import queue_items
+
+        store = _store()
+        rows = queue_items(store, status=status)
+        store.close()
+        if as_json:
+            print_json({"items": rows})
+            return
+        table = Table("item", "request", "reason", "status", "verdict", "label", "annotator")
+        for r in rows:
+            table.add_row(
+                r["item_id"][:12], r["request_id"][:16], r["reason"], r["status"], r["verdict"] or "",
+                r["label"] or "", r["annotator"] or "",
+            )  # fmt: skip
+        out.print(table)
+
+    @annotate_app.command("pull")
+    def pull_cmd(
+        project: str | None = typer.Option(None, "--project", help="Phoenix project (default: configured)."),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Read verdicts people gave in Phoenix (span annotations named 'verdict') into the queue."""
+        from phoenix.client import Client
+
+        from aiagents.annotate import import_phoenix
+        from aiagents.settings import get_settings
+        from aiagents.tracing import phoenix_url
+
+        store = _store()
+        try:
+            taken = import_phoenix(store, Client(base_url=phoenix_url()), project or get_settings().phoenix_project)
+        except Exception as exc:  # noqa: BLE001 - say what failed
+            fail(f"could not read annotations from Phoenix at {phoenix_url()}: {exc}")
+        finally:
+            store.close()
+        if as_json:
+            print_json({"imported": taken})
+        else:
+            out.print(f"{taken} verdicts read from Phoenix")
+
+    @annotate_app.command("export")
+    def export_cmd(
+        to: str = typer.Option(
+            ..., "--to", help="A dataset file (.yaml/.jsonl) or a name (<data>/datasets/NAME.yaml)."
+        ),
+        task: str | None = typer.Option(None, "--task", help="Only requests of this task/index/agent name."),
+        no_corrections: bool = typer.Option(False, "--no-corrections", help="Leave out user corrections."),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Add annotated requests (and user corrections, as candidates) to an eval dataset, without duplicates."""
+        from aiagents.annotate import annotated_cases, mark_exported
+        from aiagents.cli.ab_cmd import export_cases
+
+        path = _dataset_path(to)
+        store = _store()
+        try:
+            cases = annotated_cases(store, name=task)
+            if no_corrections:
+                cases = [c for c in cases if not c["candidate"]]
+            added, total = run_guarded(export_cases, cases, path)
+            mark_exported(store, [c["item_id"] for c in cases if c["item_id"]], str(path))
+        finally:
+            store.close()
+        result = {"dataset": str(path), "added": added, "cases": total, "considered": len(cases)}
+        if as_json:
+            print_json(result)
+        else:
+            out.print(f"{added} cases added to {path} ({total} in all); `aiagents eval run {path}` runs them")
+
+    app.add_typer(annotate_app, name="annotate")

@@ -1,0 +1,163 @@
+"""`OnlineEvalWorker`: scores a sample of live requests in a background thread, never in the request path.
+
+The service calls `submit(record)` after it answered (a non-blocking put on a bounded queue; when the queue
+is full the request is not scored and `dropped` counts it). The thread runs the suite's evaluators, writes
+the scores to the log store and, when a Phoenix URL is given, sends them as span annotations (retried
+with back-off while Phoenix is down or has not received the span yet).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import queue
+import threading
+import time
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from pydantic_evals.evaluators import Evaluator
+
+from aiagents.logstore import LogStore
+from aiagents.online.evaluators import context_for, evaluate_all
+from aiagents.online.scores import send_score_annotations, write_scores
+
+__all__ = ["OnlineEvalWorker", "sampled"]
+
+log = logging.getLogger("aiagents.online")
+_STOP = object()
+
+
+def sampled(request_id: str, rate: float) -> bool:
+    """Whether `request_id` is in the sample (a hash, so every worker and a re-run agree)."""
+    if rate >= 1:
+        return True
+    if rate <= 0:
+        return False
+    h = int.from_bytes(hashlib.sha256(request_id.encode()).digest()[:8], "big")
+    return h / 2**64 < rate
+
+
+class OnlineEvalWorker:
+    """Background scoring of sampled requests; `start()`, `submit()`, `flush()`, `stop()`."""
+
+    def __init__(
+        self,
+        store: LogStore,
+        evaluators: list[Evaluator[Any, Any, Any]],
+        *,
+        sample_rate: float = 1.0,
+        phoenix_url: str | None = None,
+        phoenix_api_key: str | None = None,
+        max_queue: int = 10_000,
+        annotate_interval: float = 2.0,
+    ) -> None:
+        self.store = store
+        self.evaluators = evaluators
+        self.sample_rate = sample_rate
+        self.phoenix_url = phoenix_url
+        self.phoenix_api_key = phoenix_api_key
+        self.annotate_interval = annotate_interval
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+        self._thread: threading.Thread | None = None
+        self._idle = threading.Condition()
+        self._busy = 0
+        self.scored = 0
+        self.dropped = 0
+        self.skipped = 0
+        self.annotated = 0
+        self.failures = 0
+
+    def start(self) -> OnlineEvalWorker:
+        self._thread = threading.Thread(target=self._run, name="online-evals", daemon=True)
+        self._thread.start()
+        return self
+
+    def submit(self, record: Any) -> bool:
+        """Queue a `RequestRecord` (or row dict) for scoring if sampled; never blocks. Returns whether queued."""
+        get = (lambda k: getattr(record, k, None)) if is_dataclass(record) else record.get
+        if get("error_code") or not sampled(str(get("request_id")), self.sample_rate):
+            self.skipped += 1
+            return False
+        row = asdict(record) if is_dataclass(record) else dict(record)  # type: ignore[arg-type]
+        with self._idle:
+            self._busy += 1
+        try:
+            self._queue.put_nowait(row)
+        except queue.Full:
+            with self._idle:
+                self._busy -= 1
+            self.dropped += 1
+            return False
+        return True
+
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Wait until everything queued so far is scored and written."""
+        deadline = time.monotonic() + timeout
+        with self._idle:
+            while self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._idle.wait(left)
+        return True
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        self._thread.join(timeout)
+        self._send_annotations()
+        self._thread = None
+
+    def _client(self) -> Any:
+        from phoenix.client import Client
+
+        return Client(base_url=self.phoenix_url, api_key=self.phoenix_api_key)
+
+    def _send_annotations(self) -> None:
+        if not self.phoenix_url:
+            return
+        try:
+            self.annotated += send_score_annotations(self.store, self._client())
+        except Exception as exc:  # noqa: BLE001 - Phoenix down or span not there yet: retried later
+            log.info("online-eval annotations not sent yet: %s", exc)
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        last_send = time.monotonic()
+        backoff = self.annotate_interval
+        try:
+            while True:
+                try:
+                    item = self._queue.get(timeout=backoff)
+                except queue.Empty:
+                    item = None
+                if item is _STOP:
+                    return
+                if item is not None:
+                    try:
+                        scores = loop.run_until_complete(evaluate_all(self.evaluators, context_for(item)))
+                        meta = {"variant": item.get("variant"), "experiment": item.get("experiment")}
+                        write_scores(
+                            self.store,
+                            item["request_id"],
+                            scores,
+                            source="online",
+                            annotator="online-eval",
+                            metadata=meta,
+                        )
+                        self.scored += 1
+                    except Exception as exc:  # noqa: BLE001 - a scoring failure must not stop the worker
+                        self.failures += 1
+                        log.warning("online eval of %s failed: %s", item.get("request_id"), exc)
+                    finally:
+                        with self._idle:
+                            self._busy -= 1
+                            self._idle.notify_all()
+                if self.phoenix_url and time.monotonic() - last_send >= self.annotate_interval:
+                    last_send = time.monotonic()
+                    self._send_annotations()
+        finally:
+            loop.close()
