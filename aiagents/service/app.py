@@ -7,6 +7,10 @@ logged (through the background writer, never waiting on the database or on Phoen
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import binascii
+import json
 import logging
 import os
 import time
@@ -19,16 +23,20 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from opentelemetry.trace import Status, StatusCode
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aiagents.errors import RunError, UserError
 from aiagents.logstore import FeedbackRecord, RequestRecord
+from aiagents.media_store import MediaStore, MediaTooLargeError, MediaTypeError, check_upload, media_settings
 from aiagents.rollout.hooks import variant_overrides
 from aiagents.service.auth import Principal
 from aiagents.service.config import ServiceSettings
 from aiagents.service.errors import ServiceError, error_body
 from aiagents.service.guard import Guard
 from aiagents.service.models import (
+    TASK_MULTIPART_SCHEMA,
     AgentRequest,
     AskRequest,
     ErrorBody,
@@ -195,25 +203,150 @@ async def _serve(
     )
 
 
+_TASK_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": TaskRequest.model_json_schema()},
+            "multipart/form-data": {"schema": TASK_MULTIPART_SCHEMA},
+        },
+    }
+}
+_FORM_FIELDS = ("input", "metadata", "user_id", "session_id")
+Uploads = dict[str, tuple[bytes, str | None]]
+
+
+async def _task_body(request: Request) -> tuple[TaskRequest, Uploads]:
+    """The task body from JSON, or from multipart/form-data (form fields + file parts named after variables)."""
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "multipart/form-data":
+        try:
+            return TaskRequest.model_validate_json(await request.body()), {}
+        except ValidationError as exc:
+            raise RequestValidationError(exc.errors(include_url=False)) from None
+    try:
+        form = await request.form(max_files=32, max_fields=256)
+    except StarletteHTTPException as exc:
+        message = f"the multipart/form-data body is invalid: {exc.detail}"
+        raise ServiceError(400, "malformed_multipart", message) from None
+    fields: dict[str, Any] = {}
+    texts: dict[str, Any] = {}
+    files: Uploads = {}
+    try:
+        for key, value in form.multi_items():
+            if key in fields or key in texts or key in files:
+                raise ServiceError(422, "validation_error", f"{key}: sent more than once in the form")
+            if isinstance(value, UploadFile):
+                files[key] = (await value.read(), value.filename)
+            elif key in ("input", "metadata"):
+                try:
+                    fields[key] = json.loads(value)
+                except ValueError as exc:
+                    raise ServiceError(400, "malformed_json", f"form field {key!r} is not valid JSON: {exc}") from None
+            elif key in _FORM_FIELDS:
+                fields[key] = value
+            else:
+                texts[key] = value
+    finally:
+        await form.close()
+    given = fields.get("input", {})
+    if not isinstance(given, dict):
+        raise ServiceError(422, "validation_error", "input: the form field 'input' must hold a JSON object")
+    twice = sorted((set(given) & set(texts)) | (set(given) & set(files)) | (set(texts) & set(files)))
+    if twice:
+        raise ServiceError(422, "validation_error", f"{', '.join(twice)}: given both in 'input' and as a form part")
+    try:
+        return TaskRequest.model_validate({**fields, "input": {**given, **texts}}), files
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+
+
+def _data_url(value: Any) -> bytes | None:
+    """The bytes of a base64 `data:` URL, else None."""
+    if not isinstance(value, str) or not value.startswith("data:"):
+        return None
+    header, sep, payload = value.partition(",")
+    if not sep or not header.endswith(";base64"):
+        return None
+    try:
+        return base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+async def _media_inputs(
+    request: Request, task: Any, inputs: dict[str, Any], files: Uploads
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(inputs for the run, inputs for the log): uploads checked and stored by hash; the log keeps references.
+
+    A media variable takes a file part, an http(s) URL (passed to the provider) or a base64 `data:` URL;
+    never a path on the server.
+    """
+    variables = task.prompt.variables
+    media = [n for n in task.prompt.media_variables if n in inputs]
+    if not files and not media:
+        return inputs, inputs
+    uploads: Uploads = dict(files)
+    for name in media:
+        value = inputs[name]
+        if value is None or (isinstance(value, str) and value.startswith(("http://", "https://"))):
+            continue
+        data = _data_url(value)
+        if data is None:
+            raise ServiceError(
+                422, "invalid_input", f"{name}: send the {variables[name].kind} as a multipart/form-data file part "
+                f"named {name!r}, or as an http(s) or base64 data: URL (paths on the server are not read)",
+            )  # fmt: skip
+        uploads[name] = (data, None)
+    store: MediaStore = request.app.state.media
+    limit = request.app.state.media_limits.media_max_bytes
+    keep = _state(request).writer is not None  # files are kept for the request log only
+    for name, (data, filename) in uploads.items():  # every part checked before any is stored
+        kind = variables[name].kind if name in variables else None
+        if kind not in ("image", "file"):
+            what = f"is a {kind} variable: send it as a form field" if kind else "is not one of its variables"
+            raise ServiceError(
+                422, "invalid_input", f"file part {name!r}: {name!r} {what} (task {task.name!r} takes: "
+                f"{', '.join(f'{n} ({v.kind})' for n, v in variables.items())})",
+            )  # fmt: skip
+        try:
+            check_upload(data, kind=kind, name=name, filename=filename, max_bytes=limit)
+        except MediaTooLargeError as exc:
+            raise ServiceError(413, "payload_too_large", str(exc)) from None
+        except MediaTypeError as exc:
+            raise ServiceError(415, "unsupported_media_type", str(exc)) from None
+    run, logged = dict(inputs), dict(inputs)
+    for name, (data, filename) in uploads.items():
+        kind = variables[name].kind
+        stored = await asyncio.to_thread(
+            store.store_upload, data, kind=kind, name=name, filename=filename, max_bytes=limit, keep=keep
+        )
+        run[name], logged[name] = stored.part, stored.ref
+    return run, logged
+
+
 def _router() -> APIRouter:
     api = APIRouter(prefix="/v1", dependencies=[Depends(_bearer)], responses=_ERRORS)
 
-    @api.post("/tasks/{name}", response_model=ServiceAnswer, tags=["run"])
-    async def run_task(name: str, body: TaskRequest, request: Request) -> ServiceAnswer:
-        """Run the prompt task `name` (a prompt with an output model) on `input`."""
+    @api.post("/tasks/{name}", response_model=ServiceAnswer, tags=["run"], openapi_extra=_TASK_BODY_DOC)
+    async def run_task(name: str, request: Request) -> ServiceAnswer:
+        """Run the prompt task `name` (a prompt with an output model) on `input` (JSON), or on form fields
+        and uploaded files (multipart/form-data; each file part named after its image/file variable)."""
         state = _state(request)
-        state.tasks.task(name)  # unknown task: 404 before anything is logged or traced
+        task = state.tasks.task(name)  # unknown task: 404 before anything is logged or traced
+        body, files = await _task_body(request)
+        run_inputs, logged_inputs = await _media_inputs(request, task, body.input, files)
 
         assignment = state.route(f"tasks/{name}", body.user_id)
 
         async def run() -> Served:
             return await state.tasks.run(
-                name, body.input, user_id=body.user_id, session_id=body.session_id, metadata=body.metadata or None,
+                name, run_inputs, user_id=body.user_id, session_id=body.session_id, metadata=body.metadata or None,
                 **variant_overrides(assignment),
             )  # fmt: skip
 
         return await _serve(
-            request, endpoint="task", name=name, inputs=body.input, user_id=body.user_id,
+            request, endpoint="task", name=name, inputs=logged_inputs, user_id=body.user_id,
             session_id=body.session_id, metadata=body.metadata, run=run, assignment=assignment,
         )  # fmt: skip
 
@@ -345,6 +478,9 @@ def create_app(settings: ServiceSettings | None = None, *, database_url: str | N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state.start()
+        if media_limits.media_retention_days is not None and settings.request_log:
+            pruned = await asyncio.to_thread(app.state.media.prune, older_than_days=media_limits.media_retention_days)
+            log.info("uploaded media: %d files past retention deleted, %d kept", pruned.removed, pruned.kept)
         log.info(
             "aiagents service (pid %d): %s, request log %s",
             os.getpid(),
@@ -361,6 +497,8 @@ def create_app(settings: ServiceSettings | None = None, *, database_url: str | N
         lifespan=lifespan,
     )
     app.state.service = state
+    media_limits = media_settings()
+    app.state.media, app.state.media_limits = MediaStore(), media_limits
     app.include_router(_router())
 
     @app.get("/healthz", response_model=Health, tags=["health"])
@@ -390,7 +528,9 @@ def create_app(settings: ServiceSettings | None = None, *, database_url: str | N
         log.exception("unhandled error")
         return JSONResponse(error_body("internal_error", type(exc).__name__), status_code=500)
 
-    app.add_middleware(Guard, keys=state.keys, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        Guard, keys=state.keys, max_body_bytes=settings.max_body_bytes, max_upload_bytes=media_limits.max_upload_bytes
+    )
     from aiagents.service.dashboard import DashboardGate
 
     app.add_middleware(DashboardGate, state=state)  # outermost: /dashboard has its own admin check and login form
