@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -101,7 +102,9 @@ def _ensure() -> tuple[Path, dict[str, object]]:
         if info_path.exists() and model_path.exists():
             return model_path, json.loads(info_path.read_text())
         try:
-            _export(model_path)
+            with warnings.catch_warnings():  # tracer warnings of torch's exporter, not actionable here
+                warnings.simplefilter("ignore")
+                _export(model_path)
         except Exception as e:  # the export touches torch, transformers and onnx internals
             raise EmbedderRunError(
                 f"could not export all-MiniLM-L6-v2 to ONNX in {folder}: {e}; "

@@ -54,8 +54,9 @@ class Reranker(Protocol):
 class FusionConfig:
     """How hybrid mode combines the BM25 and dense lists.
 
-    Defaults were tuned on one half of the SciFact test queries and checked on the other half
-    (bench/retrieval_scifact.py); see bench/results/retrieval_scifact.json.
+    The defaults (z-score, equal weights) were the best of a grid of RRF k and weighted settings on one
+    half of the SciFact test queries (nDCG@10 0.714 vs RRF k=60 0.695) and held on the other half
+    (0.754 vs RRF 0.738, BM25 0.705, dense 0.656); bench/retrieval_scifact.py reproduces the grid.
     """
 
     method: Literal["weighted", "rrf"] = "weighted"
@@ -122,6 +123,8 @@ class Retriever:
                 json.dumps({"index": self.index.name, "mode": mode, "k": k, "filters": dict(filters or {})}),
             )
             hits = self._search(query, k, mode, filters)
+            if not span.is_recording():  # no tracing set up: skip building the attributes
+                return hits
             for i, h in enumerate(hits):
                 prefix = f"{_RETRIEVAL_DOCUMENTS}.{i}"
                 span.set_attribute(f"{prefix}.{_DOC_ID}", h.id)
