@@ -1,7 +1,8 @@
-"""Multi-turn sessions: the message history of each session id, in memory and in SQLite.
+"""Multi-turn sessions: the message history of each session id, in SQLite or in memory.
 
-`SessionStore()` keeps `<data dir>/agent_sessions.sqlite`, so `aiagents agent ask --session S` continues
-a conversation across processes. `SessionStore(path=None, persist=False)` keeps memory only.
+`SessionStore()` keeps `<data dir>/agent_sessions.sqlite` (the file is the truth: no per-process cache,
+so `aiagents agent ask --session S` continues a conversation across CLI calls and several service
+workers share sessions; appends take SQLite's write lock). `SessionStore(persist=False)` keeps memory only.
 """
 
 from __future__ import annotations
@@ -61,29 +62,33 @@ class SessionStore:
     def _connect(self) -> sqlite3.Connection:
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path)
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)  # explicit transactions below
+        db.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer (several service workers)
+        db.execute("BEGIN IMMEDIATE")
         version = db.execute("PRAGMA user_version").fetchone()[0]
         for i, sql in enumerate(_MIGRATIONS[version:], start=version + 1):
             db.execute(sql)
             db.execute(f"PRAGMA user_version = {i}")
-        db.commit()
+        db.execute("COMMIT")
         return db
 
     def load(self, session_id: str) -> list[ModelMessage]:
         """The session's messages in order (empty for a new session)."""
-        with self._lock:
-            if session_id in self._memory:
-                return list(self._memory[session_id])
-            messages: list[ModelMessage] = []
-            if self.path is not None and self.path.exists():
-                with self._connect() as db:
-                    rows = db.execute(
-                        "SELECT message FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
-                    ).fetchall()
-                if rows:
-                    messages = list(ModelMessagesTypeAdapter.validate_json("[" + ",".join(r[0] for r in rows) + "]"))
-            self._memory[session_id] = messages
-            return list(messages)
+        if self.path is None:
+            with self._lock:
+                return list(self._memory.get(session_id, []))
+        if not self.path.exists():
+            return []
+        db = self._connect()
+        try:
+            rows = db.execute(
+                "SELECT message FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
+            ).fetchall()
+        finally:
+            db.close()
+        if not rows:
+            return []
+        return list(ModelMessagesTypeAdapter.validate_json("[" + ",".join(r[0] for r in rows) + "]"))
 
     def append(
         self,
@@ -93,34 +98,41 @@ class SessionStore:
         run_id: str | None = None,
         user_id: str | None = None,
     ) -> None:
-        """Add a run's new messages to the session."""
+        """Add a run's new messages to the end of the session (safe across threads and processes)."""
         if not messages:
             return
-        current = self.load(session_id)
-        with self._lock:
-            self._memory[session_id] = current + list(messages)
-            if self.path is None:
-                return
-            now = datetime.now(UTC).isoformat()
-            rows = [(session_id, len(current) + i, run_id, user_id, now, _dump(m)) for i, m in enumerate(messages)]
-            db = self._connect()
-            try:
-                with db:
-                    db.executemany("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)", rows)
-            finally:
-                db.close()
+        if self.path is None:
+            with self._lock:
+                self._memory.setdefault(session_id, []).extend(messages)
+            return
+        now = datetime.now(UTC).isoformat()
+        db = self._connect()
+        try:
+            db.execute("BEGIN IMMEDIATE")  # takes the write lock before reading the next position
+            start = db.execute(
+                "SELECT COALESCE(MAX(seq) + 1, 0) FROM messages WHERE session_id = ?", (session_id,)
+            ).fetchone()[0]
+            rows = [(session_id, start + i, run_id, user_id, now, _dump(m)) for i, m in enumerate(messages)]
+            db.executemany("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
 
     def clear(self, session_id: str) -> None:
         """Forget a session."""
-        with self._lock:
-            self._memory.pop(session_id, None)
-            if self.path is not None and self.path.exists():
-                db = self._connect()
-                try:
-                    with db:
-                        db.execute("DELETE FROM messages WHERE session_id = ?", (session_id,))
-                finally:
-                    db.close()
+        if self.path is None:
+            with self._lock:
+                self._memory.pop(session_id, None)
+            return
+        if self.path.exists():
+            db = self._connect()
+            try:
+                db.execute("DELETE FROM messages WHERE session_id = ?", (session_id,))
+            finally:
+                db.close()
 
     def sessions(self) -> list[SessionInfo]:
         """Stored sessions, most recently updated first."""
