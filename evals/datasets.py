@@ -2,6 +2,10 @@
 
 A file is untrusted input, so each case is validated with pydantic and errors name the file and line.
 The dataset's version is a content hash of its cases (stable under re-formatting of the file).
+Image and file inputs are paths relative to the dataset file, resolved to `MediaFile`s for the input names
+listed under `media:` (at the top of a YAML file, on a case, or passed to `load(media=...)`, e.g. a prompt's
+image variables); a `MediaFile` prints as `images/bike.png#sha256:...`, so the dataset version and the
+call cache change when the image does.
 `to_pydantic_evals()` gives a `pydantic_evals.Dataset` whose case metadata carries the expectations
 the evaluators in `evals.evaluators` read (`expected_documents`, `expected_trajectory`).
 """
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +31,7 @@ __all__ = [
     "Case",
     "Dataset",
     "DatasetFileError",
+    "MediaFile",
     "Provenance",
     "ProvenanceSource",
 ]
@@ -35,6 +41,49 @@ ProvenanceSource = Literal["hand_written", "production_log", "annotation"]
 
 class DatasetFileError(UserError):
     """A dataset file is missing or invalid (names the file, the line and the field)."""
+
+
+class MediaFile(os.PathLike[str]):
+    """An image or file input of a case: a path resolved against the dataset's folder.
+
+    A path-like (tasks read it like any path); `str()` is the reference as written plus the content hash,
+    which is what results files, the dataset version and the call cache see.
+    """
+
+    def __init__(self, ref: str, base_dir: Path) -> None:
+        self.ref = ref
+        """The path as written in the dataset file (relative to it)."""
+        self.path = (base_dir / ref).resolve()
+        self._sha256: str | None = None
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    @property
+    def sha256(self) -> str:
+        if self._sha256 is None:
+            self._sha256 = hashlib.sha256(self.path.read_bytes()).hexdigest()
+        return self._sha256
+
+    def __str__(self) -> str:
+        return f"{self.ref}#sha256:{self.sha256[:16]}"
+
+    def __repr__(self) -> str:
+        return f"MediaFile({self.ref!r}, path={str(self.path)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MediaFile) and other.path == self.path
+
+    def __hash__(self) -> int:
+        return hash(self.path)
+
+
+def _identity(value: Any) -> str:
+    return f"sha256:{value.sha256}" if isinstance(value, MediaFile) else str(value)
+
+
+def _is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://", "data:"))
 
 
 @dataclass(kw_only=True)
@@ -72,6 +121,8 @@ class Case:
     metadata: dict[str, Any] = field(default_factory=dict)
     tags: list[str] = field(default_factory=list)
     provenance: Provenance = field(default_factory=Provenance)
+    media: list[str] = field(default_factory=list)
+    """Input names whose values are image/file paths relative to the dataset file (besides the dataset's)."""
 
 
 # --- file schema (pydantic: files are untrusted input) ------------------------------------------------------
@@ -104,6 +155,7 @@ class _CaseModel(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     provenance: _ProvenanceModel = Field(default_factory=_ProvenanceModel)
+    media: list[str] = Field(default_factory=list)
 
     def to_case(self, default_name: str) -> Case:
         docs = self.expected_documents
@@ -118,12 +170,24 @@ class _CaseModel(BaseModel):
             metadata=self.metadata,
             tags=self.tags,
             provenance=Provenance(**self.provenance.model_dump()),
+            media=self.media,
         )
 
 
-def _case_dict(case: Case) -> dict[str, Any]:
-    """The case as written to a file (defaults left out)."""
-    d: dict[str, Any] = {"name": case.name, "inputs": case.inputs}
+def _plain_media(inputs: Any, base_dir: Path | None) -> Any:
+    """`MediaFile` values as paths relative to `base_dir` (None: as written)."""
+    if not isinstance(inputs, dict) or not any(isinstance(v, MediaFile) for v in inputs.values()):
+        return inputs
+    return {
+        k: (v if not isinstance(v, MediaFile) else v.ref if base_dir is None else os.path.relpath(v.path, base_dir))
+        for k, v in inputs.items()
+    }
+
+
+def _case_dict(case: Case, *, media_dir: Path | None = None, keep_media: bool = False) -> dict[str, Any]:
+    """The case as written to a file (defaults left out); media as paths relative to `media_dir`."""
+    inputs = case.inputs if keep_media else _plain_media(case.inputs, media_dir)
+    d: dict[str, Any] = {"name": case.name, "inputs": inputs}
     if case.expected_output is not None:
         d["expected_output"] = case.expected_output
     if case.expected_documents:
@@ -140,6 +204,8 @@ def _case_dict(case: Case) -> dict[str, Any]:
     prov = {k: v for k, v in vars(case.provenance).items() if v is not None}
     if prov != {"source": "hand_written"}:
         d["provenance"] = prov
+    if case.media:
+        d["media"] = case.media
     return d
 
 
@@ -157,19 +223,29 @@ class Dataset:
 
     name: str
     cases: list[Case] = field(default_factory=list)
+    base_dir: Path | None = None
+    """The folder media paths are relative to (the dataset file's folder when loaded from a file)."""
+    media: list[str] = field(default_factory=list)
+    """Input names whose values are image/file paths, in every case."""
 
     # --- loading and saving --------------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | Path, *, name: str | None = None) -> Dataset:
-        """Load `.jsonl` (one case per line) or `.yaml`/`.yml` (a list of cases, or `{name, cases}`)."""
+    def load(cls, path: str | Path, *, name: str | None = None, media: Sequence[str] = ()) -> Dataset:
+        """Load `.jsonl` (one case per line) or `.yaml`/`.yml` (a list of cases, or `{name, cases, media}`).
+
+        Inputs named in `media` (or in the file's / a case's `media:` list) are image/file paths relative to
+        the file's folder, resolved to `MediaFile`s (a missing file is an error naming the line and field).
+        """
         p = Path(path)
         if not p.exists():
             raise DatasetFileError(f"{p}: dataset file not found")
         suffix = p.suffix.lower()
+        media_names = list(media)
         if suffix == ".jsonl":
             raw = _read_jsonl(p)
         elif suffix in (".yaml", ".yml"):
-            raw, name = _read_yaml(p, name)
+            raw, name, file_media = _read_yaml(p, name)
+            media_names += [m for m in file_media if m not in media_names]
         else:
             raise DatasetFileError(f"{p}: unknown dataset format {suffix!r}; use .jsonl, .yaml or .yml")
         cases: list[Case] = []
@@ -185,23 +261,37 @@ class Dataset:
                     f"{p}:{line}: duplicate case name {case.name!r} (first at line {seen[case.name]})"
                 )
             seen[case.name] = line
+            _resolve_media(case, [*media_names, *case.media], p.parent, f"{p}:{line}")
             cases.append(case)
-        return cls(name=name or p.stem, cases=cases)
+        return cls(name=name or p.stem, cases=cases, base_dir=p.parent, media=media_names)
+
+    def resolve_media(self, names: Sequence[str]) -> Dataset:
+        """Resolve the inputs `names` (e.g. a prompt's image variables) of every case against `base_dir`."""
+        base = self.base_dir or Path.cwd()
+        for case in self.cases:
+            _resolve_media(case, names, base, f"{self.name} case {case.name!r}")
+        self.media += [n for n in names if n not in self.media]
+        return self
 
     def save(self, path: str | Path) -> None:
         """Write as `.jsonl` or `.yaml` (by suffix)."""
         p = Path(path)
-        rows = [_case_dict(c) for c in self.cases]
+        rows = [_case_dict(c, media_dir=p.resolve().parent) for c in self.cases]
         if p.suffix.lower() == ".jsonl":
+            if self.media:  # JSONL has no header: the dataset's media names go onto each case
+                rows = [{**r, "media": list(dict.fromkeys([*self.media, *r.get("media", [])]))} for r in rows]
             p.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         else:
-            p.write_text(yaml.safe_dump({"name": self.name, "cases": rows}, sort_keys=False, allow_unicode=True))
+            doc: dict[str, Any] = {"name": self.name, **({"media": self.media} if self.media else {}), "cases": rows}
+            p.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
 
     # --- identity ------------------------------------------------------------------------------------------
     @property
     def version(self) -> str:
         """Content hash of the cases (first 12 hex digits of sha256 over their canonical JSON)."""
-        blob = json.dumps([_case_dict(c) for c in self.cases], sort_keys=True, default=str).encode()
+        # media by content (not location, not where the file declares which inputs are media)
+        cases = [{k: v for k, v in _case_dict(c, keep_media=True).items() if k != "media"} for c in self.cases]
+        blob = json.dumps(cases, sort_keys=True, default=_identity).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
     def __len__(self) -> int:
@@ -314,6 +404,25 @@ class Dataset:
         return PEDataset(name=self.name, cases=cases, evaluators=list(evaluators))
 
 
+def _resolve_media(case: Case, names: Sequence[str], base_dir: Path, where: str) -> None:
+    """Turn the case's media inputs (paths relative to `base_dir`) into `MediaFile`s; URLs stay as they are."""
+    if not names or not isinstance(case.inputs, dict):
+        return
+    resolved = dict(case.inputs)
+    for key in dict.fromkeys(names):
+        value = resolved.get(key)
+        if not isinstance(value, str) or _is_url(value):
+            continue
+        media = MediaFile(value, base_dir)
+        if not media.path.is_file():
+            raise DatasetFileError(
+                f"{where}: case {case.name!r}: inputs.{key}: file {value!r} not found (looked for {media.path}; "
+                "media paths are relative to the dataset file)"
+            )
+        resolved[key] = media
+    case.inputs = resolved
+
+
 def _read_jsonl(p: Path) -> list[tuple[int, Any]]:
     out = []
     for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
@@ -347,15 +456,19 @@ def _strip_lines(x: Any) -> Any:
     return x
 
 
-def _read_yaml(p: Path, name: str | None) -> tuple[list[tuple[int, Any]], str | None]:
+def _read_yaml(p: Path, name: str | None) -> tuple[list[tuple[int, Any]], str | None, list[str]]:
     try:
         doc = yaml.load(p.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
         raise DatasetFileError(f"{p}{where}: invalid YAML: {getattr(e, 'problem', e)}") from e
+    media: list[str] = []
     if isinstance(doc, dict):
         name = name or doc.get("name")
+        media = doc.get("media") or []
+        if not isinstance(media, list) or not all(isinstance(m, str) for m in media):
+            raise DatasetFileError(f"{p}:{doc.get('__line__', 1)}: 'media' must be a list of input names")
         items = doc.get("cases")
         if not isinstance(items, list):
             raise DatasetFileError(f"{p}:{doc.get('__line__', 1)}: expected a 'cases' list")
@@ -367,4 +480,4 @@ def _read_yaml(p: Path, name: str | None) -> tuple[list[tuple[int, Any]], str | 
     for item in items:
         line = item.get("__line__", 1) if isinstance(item, dict) else 1
         out.append((line, _strip_lines(item)))
-    return out, name
+    return out, name, media

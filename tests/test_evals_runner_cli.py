@@ -13,7 +13,7 @@ from evals.suites import SUITES, get_suite
 
 def test_shipped_suites_load_with_expectations() -> None:
     sizes = {name: len(s.dataset()) for name, s in SUITES.items()}
-    assert sizes == {"listing-attributes": 12, "docs-rag": 12, "docs-agent": 8}
+    assert sizes == {"listing-attributes": 12, "listing-from-photo": 10, "docs-rag": 12, "docs-agent": 8}
     assert all(c.expected_output for c in get_suite("listing-attributes").dataset())
     assert all(c.expected_documents for c in get_suite("docs-rag").dataset())
     agent = get_suite("docs-agent").dataset()

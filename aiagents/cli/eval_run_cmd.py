@@ -79,6 +79,7 @@ def _load_suite_or_file(suite: str, model: str | None, prompt: str | None) -> tu
     if name not in PromptRegistry().names():
         raise typer.BadParameter(f"{path}: pass --prompt NAME (the prompt to run; {name!r} is not a prompt)")
     task = Task(name)
+    ds.resolve_media(task.prompt.media_variables)  # image/file inputs: paths relative to the dataset file
     structured = task.output_type is not str
     return ds, task_target(task, model=model), [FieldsMatch() if structured else ExactMatch()]
 

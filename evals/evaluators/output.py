@@ -159,7 +159,8 @@ class NumericTolerance(Evaluator[Any, Any, Any]):
 
 FieldComparator = str | Callable[[Any, Any], bool]
 """`"exact"`, `"case_insensitive"`, `"contains"` (expected text inside the actual),
-`"numeric"` / `"numeric:<abs_tol>"`, or a function `(actual, expected) -> bool`."""
+`"numeric"` / `"numeric:<abs_tol>"` / `"numeric:<pct>%"` (relative to the expected value), or a function
+`(actual, expected) -> bool`."""
 
 
 def _as_mapping(x: Any) -> Any:
@@ -200,10 +201,16 @@ def _compare(kind: FieldComparator, got: Any, want: Any) -> bool:
     if kind == "contains":
         return str(want).casefold() in str(got).casefold()
     if kind.startswith("numeric"):
-        tol = float(kind.partition(":")[2] or 0.0)
+        spec = kind.partition(":")[2].strip()
         g, w = _number(got), _number(want)
-        return g is not None and w is not None and _within(g, w, tol, 0.0)
-    raise ValueError(f"unknown field comparator {kind!r}; use exact, case_insensitive, contains, numeric[:tol]")
+        if g is None or w is None:
+            return False
+        if spec.endswith("%"):  # relative to the expected value: a price within 20% of the reference
+            return abs(g - w) <= abs(w) * float(spec[:-1]) / 100 + 1e-9
+        return _within(g, w, float(spec or 0.0), 0.0)
+    raise ValueError(
+        f"unknown field comparator {kind!r}; use exact, case_insensitive, contains, numeric[:tol] or numeric:<pct>%"
+    )
 
 
 @dataclass(repr=False)

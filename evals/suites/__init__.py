@@ -1,6 +1,8 @@
 """Shipped eval suites, one per layer, runnable by name with `aiagents eval run NAME`:
 
 - `listing-attributes`: the typed prompt task (12 listings with expected attributes, field-by-field match);
+- `listing-from-photo`: the same with an image input (10 generated photos under `images/`, made by
+  `make_listing_photos.py`): category exact, price within 20%, title contains the product name;
 - `docs-rag`: retrieval over the demo help center (12 questions with expected documents; hit/MRR/recall/nDCG);
 - `docs-agent`: a docs agent that must call `search_docs` (8 questions with expected trajectories).
 
@@ -70,6 +72,21 @@ def _listing_evaluators() -> list[Evaluator[Any, Any, Any]]:
     ]
 
 
+def _photo_target(model: str | None, prompt: str | None) -> Target:
+    """`prompt` is a version or a label of `listing-from-photo`."""
+    from aiagents.prompts import PromptRegistry
+    from aiagents.tasks import Task
+    from evals.runner.targets import task_target
+
+    labelled = prompt and prompt in PromptRegistry().labels("listing-from-photo")
+    task = Task("listing-from-photo", label=prompt) if labelled else Task("listing-from-photo", version=prompt)
+    return task_target(task, model=model)
+
+
+def _photo_evaluators() -> list[Evaluator[Any, Any, Any]]:
+    return [FieldsMatch(fields={"title": "contains", "category": "exact", "price": "numeric:20%"}, only_listed=True)]
+
+
 def _rag_target(model: str | None, prompt: str | None) -> Target:
     from evals.suites.docs import rag_target
 
@@ -92,6 +109,14 @@ SUITES: dict[str, Suite] = {
             dataset_file=SUITES_DIR / "listing-attributes.yaml",
             make_target=_listing_target,
             make_evaluators=_listing_evaluators,
+        ),
+        Suite(
+            name="listing-from-photo",
+            layer="prompt",
+            description="Image input: a photo of an item -> listing title, category, price (generated photos).",
+            dataset_file=SUITES_DIR / "listing-from-photo.yaml",
+            make_target=_photo_target,
+            make_evaluators=_photo_evaluators,
         ),
         Suite(
             name="docs-rag",
