@@ -91,9 +91,10 @@ def test_percentile_and_bootstrap_intervals() -> None:
     # the mean of 50 ones and 50 zeros: normal approximation 0.5 ± 1.96 * 0.05 = [0.402, 0.598]
     half = bootstrap([1.0] * 50 + [0.0] * 50, lambda a: float(a.mean()), seed=3)
     assert 0.38 <= half.low <= 0.43 and 0.57 <= half.high <= 0.62
-    assert bootstrap([1.0, 2.0, 3.0], lambda a: float(a.mean()), seed=1).to_json() == bootstrap(
-        [1.0, 2.0, 3.0], lambda a: float(a.mean()), seed=1
-    ).to_json()
+    assert (
+        bootstrap([1.0, 2.0, 3.0], lambda a: float(a.mean()), seed=1).to_json()
+        == bootstrap([1.0, 2.0, 3.0], lambda a: float(a.mean()), seed=1).to_json()
+    )
 
 
 def test_parse_variant_and_config_validation(tmp_path) -> None:

@@ -89,8 +89,9 @@ def _frame(title: str, y_max: float, labels: Sequence[str]) -> list[str]:
     if labels:
         for idx in sorted({0, len(labels) // 2, len(labels) - 1}):
             x = _x(idx, len(labels))
+            anchor = "start" if idx == 0 else ("end" if idx == len(labels) - 1 else "middle")
             parts.append(
-                f'<text x="{x:.1f}" y="{H - 8}" font-size="10" text-anchor="middle" fill="#6b7280">'
+                f'<text x="{x:.1f}" y="{H - 8}" font-size="10" text-anchor="{anchor}" fill="#6b7280">'
                 f"{html.escape(labels[idx])}</text>"
             )
     return parts
