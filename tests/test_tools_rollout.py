@@ -133,3 +133,41 @@ def test_agent_offers_only_rolled_out_tools_and_records_why(spans) -> None:  # t
     recorded = [json.loads(s.attributes["metadata"])["tool_rollout"] for s in agent_spans]
     assert [r["enabled"] for r in recorded] == [["alpha", "beta"], ["alpha"]]
     assert recorded[1]["reasons"]["beta"] == "not on the allow-list"
+
+
+def test_configured_approval_defers_calls_until_approved() -> None:
+    from pydantic_ai import DeferredToolRequests, DeferredToolResults
+    from pydantic_ai.messages import ToolCallPart
+
+    calls: list[str] = []
+
+    def gamma(x: int) -> str:
+        """Side effect.
+
+        Args:
+            x: A number.
+        """
+        calls.append(f"gamma {x}")
+        return f"did {x}"
+
+    def fn(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        if len(messages) == 1:
+            return ModelResponse(parts=[ToolCallPart("gamma", {"x": 7}, tool_call_id="g1")])
+        return ModelResponse(parts=[TextPart("done")])
+
+    config = RolloutConfig.from_dict({"gamma": {"mode": "on", "approval": True}})
+    assert config.rule_for("gamma") == ToolRule(mode="on", approval=True)
+    toolset = RolloutToolset(make_toolset([gamma], id="t"), config)
+    agent = PromptAgent("docs-agent", toolsets=[toolset], sessions=SessionStore(persist=False))
+    paused = agent.run_sync("q", model=FunctionModel(fn), session_id="s", user_id="u")
+    assert isinstance(paused.output, DeferredToolRequests) and calls == []
+    assert paused.metadata["tool_rollout"]["approval"] == ["gamma"]
+    assert paused.metadata["tool_rollout"]["reasons"]["gamma"] == "on for everyone; needs approval"
+    done = agent.run_sync(
+        None,
+        model=FunctionModel(fn),
+        session_id="s",
+        user_id="u",
+        deferred_results=DeferredToolResults(approvals={"g1": True}),
+    )
+    assert calls == ["gamma 7"] and done.output == "done"

@@ -7,6 +7,7 @@ tools:
   search_docs: on
   fetch_document: 25%    # sticky: the same user always gets the same answer
   create_ticket: {allow: [alice, bob]}
+  refund_order: {mode: on, approval: true}   # every call waits for a person's approval
   delete_account: off
 ```
 
@@ -22,13 +23,14 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_ai import RunContext, WrapperToolset
+from pydantic_ai.exceptions import ApprovalRequired
 from pydantic_ai.toolsets import ToolsetTool
 
 from aiagents.errors import UserError
@@ -71,9 +73,17 @@ class ToolRule:
     """Share of users (0-100) for 'percent'."""
     users: frozenset[str] = frozenset()
     """User ids for 'allow'."""
+    approval: bool = False
+    """Calls wait for a person's approval (the run ends with `DeferredToolRequests`)."""
 
     def decide(self, tool: str, user_id: str | None) -> ToolDecision:
         """Whether `user_id` gets `tool` under this rule, and why."""
+        decision = self._decide(tool, user_id)
+        if self.approval and decision.enabled:
+            return ToolDecision(tool=tool, enabled=True, reason=f"{decision.reason}; needs approval", approval=True)
+        return decision
+
+    def _decide(self, tool: str, user_id: str | None) -> ToolDecision:
         if self.mode == "on":
             return ToolDecision(tool=tool, enabled=True, reason="on for everyone")
         if self.mode == "off":
@@ -104,6 +114,7 @@ class _RuleIn(BaseModel):
     mode: RolloutMode | None = None
     percent: float | None = Field(default=None, ge=0, le=100)
     allow: list[str] | None = None
+    approval: bool = False
 
     @field_validator("allow", mode="before")
     @classmethod
@@ -138,12 +149,14 @@ def _rule(value: Any, where: str) -> ToolRule:
     except ValidationError as exc:
         raise RolloutConfigError(f"{where}: {exc.errors(include_url=False)[0]['msg']} ({dict(value)})") from exc
     if parsed.allow is not None:
-        return ToolRule(mode="allow", users=frozenset(parsed.allow))
+        return ToolRule(mode="allow", users=frozenset(parsed.allow), approval=parsed.approval)
     if parsed.percent is not None:
-        return ToolRule(mode="percent", percent=parsed.percent)
+        return ToolRule(mode="percent", percent=parsed.percent, approval=parsed.approval)
     if parsed.mode is not None:
-        return ToolRule(mode=parsed.mode)
-    raise RolloutConfigError(f"{where}: give one of mode, percent or allow")
+        return ToolRule(mode=parsed.mode, approval=parsed.approval)
+    if parsed.approval:
+        return ToolRule(approval=True)
+    raise RolloutConfigError(f"{where}: give one of mode, percent, allow or approval")
 
 
 @dataclass(kw_only=True, frozen=True)
@@ -200,6 +213,8 @@ class ToolDecision:
     tool: str
     enabled: bool
     reason: str
+    approval: bool = False
+    """Offered, but each call waits for approval."""
 
 
 @dataclass(kw_only=True)
@@ -218,14 +233,22 @@ class RolloutDecision:
     def disabled(self) -> list[str]:
         return [d.tool for d in self.decisions if not d.enabled]
 
+    @property
+    def needs_approval(self) -> list[str]:
+        return [d.tool for d in self.decisions if d.approval]
+
     def as_metadata(self) -> dict[str, Any]:
-        """`{"enabled": [...], "disabled": [...], "reasons": {tool: why}, "source": ...}` for span metadata."""
-        return {
+        """`{"enabled": [...], "disabled": [...], "reasons": {tool: why}, "source": ...}` for span metadata
+        (plus `"approval": [...]` when some tools need approval)."""
+        data: dict[str, Any] = {
             "enabled": self.enabled,
             "disabled": self.disabled,
             "reasons": {d.tool: d.reason for d in self.decisions},
             "source": self.source,
         }
+        if self.needs_approval:
+            data["approval"] = self.needs_approval
+        return data
 
 
 def _read(text: str, source: str) -> Any:
@@ -293,4 +316,15 @@ class RolloutToolset(WrapperToolset[Any]):
         self._seen[:] = list(tools)
         user_id = (ctx.metadata or {}).get(USER_ID_KEY)
         decision = self.config.decide(tools, None if user_id is None else str(user_id))
-        return {name: tools[name] for name in decision.enabled}
+        offered = {name: tools[name] for name in decision.enabled}
+        for name in decision.needs_approval:  # pydantic-ai defers calls of 'unapproved' tools up front
+            tool = offered[name]
+            offered[name] = replace(tool, tool_def=replace(tool.tool_def, kind="unapproved"))
+        return offered
+
+    async def call_tool(
+        self, name: str, tool_args: dict[str, Any], ctx: RunContext[Any], tool: ToolsetTool[Any]
+    ) -> Any:
+        if tool.tool_def.kind == "unapproved" and not ctx.tool_call_approved:
+            raise ApprovalRequired
+        return await super().call_tool(name, tool_args, ctx, tool)
