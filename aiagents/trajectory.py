@@ -1,8 +1,9 @@
 """`Trajectory`: the ordered steps of one agent run, the object evals judge.
 
-Built from pydantic-ai messages (`Trajectory.from_messages(result.all_messages())`) or, later, from the
-spans of a trace read back from Phoenix (hence the optional span ids), so that a production trace and a
-test run give the same object. Saved and loaded as JSON without loss (`to_json` / `from_json`).
+Built from pydantic-ai messages (`Trajectory.from_messages(result.all_messages())`) or from the spans of a
+trace read back from Phoenix (`Trajectory.from_spans(client.spans.get_spans(...))`, which also fills the
+span ids and timings), so that a production trace and a test run give the same object
+(`a.comparable() == b.comparable()`). Saved and loaded as JSON without loss (`to_json` / `from_json`).
 
 Step order: a `ModelTurn` (what the model said and which tools it asked for), then one `ToolCall` step
 per requested call, then the `ToolResult` of each call, then the next `ModelTurn`, ..., and a

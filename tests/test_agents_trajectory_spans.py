@@ -158,6 +158,18 @@ def test_from_phoenix_spans_equals_from_messages(phoenix_server: str) -> None:
     assert Trajectory.from_spans(spans).comparable() == want
     assert Trajectory.from_spans(frame).comparable() == want
 
+    # the CLI reads the same run back from Phoenix
+    from typer.testing import CliRunner
+
+    from aiagents.cli import app
+
+    cli = CliRunner().invoke(app, ["agent", "trace", result.trace_id, "--phoenix", phoenix_server, "--json"])
+    assert cli.exit_code == 0, cli.output
+    read_back = Trajectory.from_json(json.dumps(json.loads(cli.stdout)["trajectory"]))
+    assert read_back.comparable() == want
+    missing = CliRunner().invoke(app, ["agent", "trace", "0" * 32, "--phoenix", phoenix_server])
+    assert missing.exit_code == 1 and "No spans of trace" in " ".join(missing.output.split())
+
 
 def test_from_spans_of_a_run_paused_for_approval_and_its_resumption(spans) -> None:  # type: ignore[no-untyped-def]
     from pydantic_ai import DeferredToolResults, ToolDenied

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from aiagents.cli.demo_cmd import DemoContext
     from aiagents.trajectory import Trajectory
 
-__all__ = ["register", "trajectory_table", "ask_docs_agent", "step_docs_agent"]
+__all__ = ["register", "trajectory_table", "ask_docs_agent", "step_docs_agent", "trajectory_from_phoenix"]
 
 DOCS_AGENT_PROMPT = "docs-agent"
 DEMO_INDEX = "demo-docs"
@@ -205,6 +205,24 @@ def register(app: typer.Typer) -> None:
             f"{' · trace ' + result.trace_id if result.trace_id else ''}[/]"
         )
 
+    @group.command("trace")
+    def trace_cmd(
+        trace_id: Annotated[str, typer.Argument(help="Trace id (32 hex digits) of an agent run in Phoenix.")],
+        phoenix: Annotated[str | None, typer.Option(help="Phoenix URL (default: the configured one).")] = None,
+        project: Annotated[str | None, typer.Option(help="Phoenix project (default: the configured one).")] = None,
+        save: Annotated[Path | None, typer.Option(help="Save the trajectory as JSON (e.g. to replay it).")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    ) -> None:
+        """Read an agent run back from Phoenix as a trajectory (the same object a test run gives)."""
+        trajectory = run_guarded(trajectory_from_phoenix, trace_id, url=phoenix, project=project)
+        if save is not None:
+            trajectory.save(save)
+            console.print(f"trajectory saved to {save}")
+        if as_json:
+            print_json({"trace_id": trace_id, "trajectory": json.loads(trajectory.to_json())})
+            return
+        console.print(trajectory_table(trajectory, title=f"trace {trace_id}"))
+
     @group.command("sessions")
     def sessions(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False) -> None:
         """List stored sessions."""
@@ -226,6 +244,27 @@ def register(app: typer.Typer) -> None:
 
         SessionStore().clear(session)
         console.print(f"session {session!r} forgotten")
+
+
+def trajectory_from_phoenix(trace_id: str, *, url: str | None = None, project: str | None = None) -> Trajectory:
+    """The trajectory of the agent run in trace `trace_id`, read through the Phoenix client."""
+    import httpx
+    from phoenix.client import Client
+
+    from aiagents.errors import UserError
+    from aiagents.settings import get_settings
+    from aiagents.tracing import phoenix_url
+    from aiagents.trajectory import Trajectory
+
+    url = url or phoenix_url()
+    project = project or get_settings().phoenix_project
+    try:
+        spans = Client(base_url=url).spans.get_spans(project_identifier=project, trace_ids=[trace_id], limit=10_000)
+    except (httpx.HTTPError, OSError) as exc:
+        raise UserError(f"Could not read trace {trace_id} from Phoenix at {url} (project {project!r}): {exc}") from exc
+    if not spans:
+        raise UserError(f"No spans of trace {trace_id} in Phoenix at {url} (project {project!r}).")
+    return Trajectory.from_spans(spans, trace_id=trace_id)
 
 
 def _replay_model(path: Path) -> Any:
