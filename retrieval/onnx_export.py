@@ -13,9 +13,8 @@ import fcntl
 import json
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-
-import numpy as np
 
 from aiagents.settings import get_settings
 from retrieval.errors import EmbedderRunError
@@ -23,13 +22,9 @@ from retrieval.errors import EmbedderRunError
 __all__ = ["ensure_onnx_export", "onnx_export_verified", "export_dir"]
 
 _VERSION = "1"  # bump when the export recipe changes
-_PROBES = [
-    "Vitamin D deficiency is associated with higher rates of infection.",
-    "short",
-    "A refund is paid within 14 days of the returned item arriving at the warehouse. " * 30,
-    "ALDH1 expression is associated with poorer prognosis in breast cancer.",
-]
 _MIN_COSINE = 0.9999
+Verifier = Callable[[Path], float]
+"""Gives the lowest cosine between the export's vectors and the reference embedder's."""
 
 
 def export_dir() -> Path:
@@ -42,7 +37,7 @@ def _export(target: Path) -> None:
     from onnxruntime.transformers.optimizer import optimize_model
     from transformers import AutoConfig, AutoModel
 
-    from retrieval.embedders import minilm_model_dir
+    from retrieval.minilm import minilm_model_dir
 
     model_dir = minilm_model_dir()
     config = AutoConfig.from_pretrained(model_dir)
@@ -84,15 +79,7 @@ def _export(target: Path) -> None:
     raw.unlink(missing_ok=True)
 
 
-def _verify(model_path: Path) -> float:
-    from retrieval.embedders import OnnxEmbedder, SentenceTransformerEmbedder
-
-    a = SentenceTransformerEmbedder().embed_documents(_PROBES)
-    b = OnnxEmbedder(model_path).embed_documents(_PROBES)
-    return float(np.min(np.sum(a * b, axis=1)))
-
-
-def _ensure() -> tuple[Path, dict[str, object]]:
+def _ensure(verify: Verifier) -> tuple[Path, dict[str, object]]:
     folder = export_dir()
     folder.mkdir(parents=True, exist_ok=True)
     model_path = folder / "model.onnx"
@@ -110,17 +97,17 @@ def _ensure() -> tuple[Path, dict[str, object]]:
                 f"could not export all-MiniLM-L6-v2 to ONNX in {folder}: {e}; "
                 "use the 'minilm-st' embedder or delete that folder and retry"
             ) from e
-        cosine = _verify(model_path)
+        cosine = verify(model_path)
         info = {"min_cosine_vs_sentence_transformers": cosine, "verified": cosine >= _MIN_COSINE}
         info_path.write_text(json.dumps(info, indent=2))
         return model_path, info
 
 
-def ensure_onnx_export() -> Path:
-    """Path of the fused ONNX model, exporting it on first use."""
-    return _ensure()[0]
+def ensure_onnx_export(verify: Verifier) -> Path:
+    """Path of the fused ONNX model, exporting it on first use and checking it once with `verify`."""
+    return _ensure(verify)[0]
 
 
-def onnx_export_verified() -> bool:
+def onnx_export_verified(verify: Verifier) -> bool:
     """Whether the export gives the same vectors as sentence-transformers (min cosine >= 0.9999)."""
-    return bool(_ensure()[1]["verified"])
+    return bool(_ensure(verify)[1]["verified"])

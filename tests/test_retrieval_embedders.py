@@ -21,9 +21,10 @@ def pair(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     mp.setenv("AIAGENTS_DATA_DIR", str(tmp_path_factory.mktemp("embedders")))
     reset_settings()
     from retrieval.embedders import OnnxEmbedder, SentenceTransformerEmbedder
-    from retrieval.onnx_export import ensure_onnx_export
+    from retrieval.onnx_export import export_dir
 
-    onnx = OnnxEmbedder(ensure_onnx_export())
+    onnx = OnnxEmbedder()
+    assert onnx.onnx_path.parent == export_dir()
     st = SentenceTransformerEmbedder()
     yield st, onnx
     mp.undo()
