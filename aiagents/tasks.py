@@ -8,6 +8,7 @@ holding one LLM span per model request, carrying the prompt's name, version and 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from dataclasses import dataclass, field
@@ -66,7 +67,13 @@ class TaskResult(Generic[OutputT]):
 
     def output_json(self) -> Any:
         """The output as plain JSON-able data."""
-        return TypeAdapter(type(self.output)).dump_python(self.output, mode="json")
+        return _adapter(type(self.output)).dump_python(self.output, mode="json")
+
+
+@functools.lru_cache(maxsize=256)
+def _adapter(kind: type) -> TypeAdapter[Any]:
+    """A `TypeAdapter` per output type (building one costs far more than using it)."""
+    return TypeAdapter(kind)
 
 
 class Task(Generic[OutputT]):
@@ -101,6 +108,7 @@ class Task(Generic[OutputT]):
         self._structured = self.output_type is not str
         self._params = self._request_parameters()
         self._resolved: ResolvedModel | None = None
+        self._by_name: dict[str, ResolvedModel] = {}
 
     @property
     def name(self) -> str:
@@ -126,9 +134,13 @@ class Task(Generic[OutputT]):
         choice = model or self.model or self.prompt.model
         if choice is None and self._resolved is not None:
             return self._resolved
+        if isinstance(choice, str) and choice in self._by_name:  # one model (and HTTP client) per name
+            return self._by_name[choice]
         resolved = resolve_model(choice)
         if choice is None:
             self._resolved = resolved
+        elif isinstance(choice, str):
+            self._by_name[choice] = resolved
         return resolved
 
     def run_sync(self, inputs: dict[str, Any] | BaseModel | None = None, **kwargs: Any) -> TaskResult[OutputT]:

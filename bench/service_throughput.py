@@ -1,14 +1,23 @@
 """Throughput and latency of POST /v1/tasks/{name} (offline model), 32 concurrent clients on loopback.
 
-Three arms in one run, each a fresh `aiagents serve` (1 worker, no access log) on its own data folder:
+Arms, each a fresh `aiagents serve` (1 worker, no access log) on its own data folder:
   full          request log + tracing, Phoenix up
   off           request log and tracing switched off (AIAGENTS_REQUEST_LOG=false AIAGENTS_TRACING=false)
   phoenix_down  request log + tracing, Phoenix unreachable (spans spooled to disk)
 
-    python bench/service_throughput.py [--requests 2000] [--clients 32] [--phoenix-url URL]
+With `--baseline REF` the `full` and `off` arms also run on the code of git revision REF (exported with
+`git archive`), side by side in the same run: before/after ratios under the same machine load. With
+`--candidate REF` the current arms run on REF too instead of the working tree (which may hold other
+people's unfinished work). All servers start first; the load then goes round-robin in `--rounds` slices
+(each slice a different arm order), so a change of machine load hits every arm alike.
 
-Without --phoenix-url a local Phoenix is started for the `full` arm. The load generator (httpx, asyncio)
-runs on the same machine, so it competes with the server for the CPU: numbers are for this machine only.
+    python bench/service_throughput.py [--requests 2000] [--clients 32] [--rounds 4]
+                                       [--baseline REF] [--candidate REF] [--phoenix-url URL]
+
+The load generator is a minimal HTTP/1.1 keep-alive client on asyncio streams (like wrk, it costs far less
+CPU per request than an HTTP library, and it shares the machine's CPUs with the server). Online evals are
+switched off (AIAGENTS_ONLINE_EVAL_RATE=0): this measures the request log and tracing. Without
+--phoenix-url a local Phoenix is started for the `full` arms. Numbers are for this machine only.
 """
 
 from __future__ import annotations
@@ -25,13 +34,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 KEY = "bench-client-key"
+TASK = "listing-attributes"
 BODY = {"input": {"listing": "Road bike, 54 cm aluminium frame, like new condition. Asking 350 EUR, pick-up in Lyon."}}
 RESULTS = Path(__file__).parent / "results" / "service_throughput.json"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -40,63 +52,131 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    cmd = [
-        sys.executable,
-        "-c",
-        "from aiagents.cli import main; main()",
-        "serve",
-        "--port",
-        str(port),
-        "--no-access-log",
-    ]
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("service did not start")
+def export_tree(ref: str) -> Path:
+    """The files of git revision `ref` in a temporary folder (served with PYTHONPATH pointing at it)."""
+    folder = Path(tempfile.mkdtemp(prefix=f"bench-tree-{ref[:12]}-"))
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
 
 
-async def load(url: str, n: int, clients: int) -> dict[str, float]:
-    latencies: list[float] = []
-    errors = 0
-    headers = {"Authorization": f"Bearer {KEY}"}
-    async with httpx.AsyncClient(base_url=url, timeout=120, limits=httpx.Limits(max_connections=clients)) as c:
-        for _ in range(50):  # warm-up: task built, connections open
-            (await c.post("/v1/tasks/listing-attributes", headers=headers, json=BODY)).raise_for_status()
-        queue: asyncio.Queue[int] = asyncio.Queue()
-        for i in range(n):
-            queue.put_nowait(i)
+@dataclass
+class Arm:
+    name: str
+    env: dict[str, str]
+    tree: Path | None = None
+    """Code to serve (None: the working tree)."""
+    proc: subprocess.Popen[bytes] | None = None
+    port: int = 0
+    data: str = ""
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    seconds: float = 0.0
 
-        async def worker() -> None:
-            nonlocal errors
-            while not queue.empty():
-                queue.get_nowait()
+    def start(self) -> None:
+        self.port = free_port()
+        self.data = tempfile.mkdtemp(prefix=f"bench-service-{self.name}-")
+        env = {**os.environ, **self.env, "AIAGENTS_DATA_DIR": self.data}
+        if self.tree is not None:
+            env["PYTHONPATH"] = str(self.tree)
+            where = subprocess.run(
+                [sys.executable, "-c", "import aiagents; print(aiagents.__file__)"], env=env, capture_output=True,
+                text=True, check=True,
+            ).stdout  # fmt: skip
+            assert where.startswith(str(self.tree)), f"{self.name}: serving {where.strip()}, not {self.tree}"
+        cmd = [sys.executable, "-c", "from aiagents.cli import main; main()", "serve", "--port", str(self.port),
+               "--no-access-log"]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def wait_ready(self) -> None:
+        url = f"http://127.0.0.1:{self.port}"
+        for _ in range(900):
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{self.name}: service did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(120)
+
+    def result(self) -> dict[str, float]:
+        n = len(self.latencies)
+        q = statistics.quantiles(self.latencies, n=100, method="inclusive")
+        return {"requests": n, "errors": self.errors, "seconds": round(self.seconds, 3),
+                "rps": round(n / self.seconds, 1), "p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2)}  # fmt: skip
+
+
+REQUEST = (
+    f"POST /v1/tasks/{TASK} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {KEY}\r\n"
+    f"Content-Type: application/json\r\nContent-Length: {{n}}\r\n\r\n"
+)
+
+
+async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, payload: bytes) -> int:
+    writer.write(payload)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = next(
+        int(line.split(b":", 1)[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")
+    )
+    body = await reader.readexactly(length)
+    if status == 200 and b'"request_id"' not in body:
+        return 599
+    return status
+
+
+async def load(arm: Arm, n: int, clients: int, *, warmup: int = 0) -> None:
+    body = json.dumps(BODY).encode()
+    payload = REQUEST.format(n=len(body)).encode() + body
+    remaining = n
+    connections = [await asyncio.open_connection("127.0.0.1", arm.port) for _ in range(clients)]
+    try:
+        for _ in range(warmup):  # task built, connections open
+            await _one(*connections[0], payload)
+
+        async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal remaining
+            while remaining > 0:
+                remaining -= 1
                 t0 = time.perf_counter()
-                r = await c.post("/v1/tasks/listing-attributes", headers=headers, json=BODY)
-                latencies.append((time.perf_counter() - t0) * 1000)
-                errors += r.status_code != 200
+                status = await _one(reader, writer, payload)
+                arm.latencies.append((time.perf_counter() - t0) * 1000)
+                arm.errors += status != 200
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        elapsed = time.perf_counter() - started
-    q = statistics.quantiles(latencies, n=100, method="inclusive")
-    return {"requests": n, "errors": errors, "seconds": round(elapsed, 3), "rps": round(n / elapsed, 1),
-            "p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2)}  # fmt: skip
+        await asyncio.gather(*(worker(r, w) for r, w in connections))
+        arm.seconds += time.perf_counter() - started
+    finally:
+        for _, w in connections:
+            w.close()
+
+
+def logged_rows(arm: Arm) -> int | None:
+    if arm.env.get("AIAGENTS_REQUEST_LOG") == "false":
+        return None
+    from aiagents.logstore import open_store
+
+    store = open_store(f"sqlite:///{arm.data}/logs/requests.db")
+    try:
+        return store.count("requests")
+    finally:
+        store.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=2000, help="Per arm.")
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=4, help="Slices of the load, interleaved across arms.")
+    parser.add_argument("--baseline", default=None, help="A git revision to measure side by side (before).")
+    parser.add_argument("--candidate", default=None, help="A git revision for the current arms (else the tree).")
     parser.add_argument("--phoenix-url", default=None)
     args = parser.parse_args()
+    load_at_start = os.getloadavg()
     phoenix = None
     url = args.phoenix_url
     if url is None:
@@ -104,49 +184,61 @@ def main() -> None:
 
         phoenix = start_phoenix(Path(tempfile.mkdtemp(prefix="bench-phoenix-")))
         url = phoenix.url
-    base = {"AIAGENTS_API_KEYS": KEY, "AIAGENTS_MODEL": "offline", "HF_HUB_OFFLINE": "1"}
-    arms = {
-        "full": {"PHOENIX_COLLECTOR_ENDPOINT": url},
-        "off": {"AIAGENTS_REQUEST_LOG": "false", "AIAGENTS_TRACING": "false"},
-        "phoenix_down": {"PHOENIX_COLLECTOR_ENDPOINT": f"http://127.0.0.1:{free_port()}"},
-    }
-    results: dict[str, dict[str, float]] = {}
+    base = {"AIAGENTS_API_KEYS": KEY, "AIAGENTS_MODEL": "offline", "HF_HUB_OFFLINE": "1",
+            "AIAGENTS_ONLINE_EVAL_RATE": "0"}  # fmt: skip
+    full = {"PHOENIX_COLLECTOR_ENDPOINT": url}
+    off = {"AIAGENTS_REQUEST_LOG": "false", "AIAGENTS_TRACING": "false"}
+    down = {"PHOENIX_COLLECTOR_ENDPOINT": f"http://127.0.0.1:{free_port()}"}
+    candidate = export_tree(args.candidate) if args.candidate else None
+    arms = [Arm("full", {**base, **full}, candidate), Arm("off", {**base, **off}, candidate),
+            Arm("phoenix_down", {**base, **down}, candidate)]  # fmt: skip
+    if args.baseline:
+        before = export_tree(args.baseline)
+        arms += [Arm("before_full", {**base, **full}, before), Arm("before_off", {**base, **off}, before)]
     try:
-        for name, extra in arms.items():
-            data = tempfile.mkdtemp(prefix=f"bench-service-{name}-")
-            proc, service = start({**base, **extra, "AIAGENTS_DATA_DIR": data})
-            try:
-                results[name] = asyncio.run(load(service, args.requests, args.clients))
-            finally:
-                proc.send_signal(signal.SIGTERM)
-                proc.wait(120)
-            if name != "off":
-                from aiagents.logstore import open_store
-
-                logged = open_store(f"sqlite:///{data}/logs/requests.db").count("requests")
-                results[name]["logged"] = logged
-            print(f"{name:13s} {results[name]}", file=sys.stderr)
+        for arm in arms:
+            arm.start()
+        for arm in arms:
+            arm.wait_ready()
+            asyncio.run(load(arm, 0, 2, warmup=50))
+        per_round = args.requests // args.rounds
+        for r in range(args.rounds):
+            order = arms[r % len(arms) :] + arms[: r % len(arms)]
+            for arm in order:
+                asyncio.run(load(arm, per_round, args.clients))
+            print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
     finally:
+        for arm in arms:
+            arm.stop()
         if phoenix is not None:
             phoenix.stop()
-    full, off, down = results["full"]["rps"], results["off"]["rps"], results["phoenix_down"]["rps"]
-    summary = {
-        "logging_tracing_cost_pct": round(100 * (1 - full / off), 1),
-        "phoenix_down_vs_up_pct": round(100 * (down / full - 1), 1),
+    results = {arm.name: {**arm.result(), "logged": logged_rows(arm)} for arm in arms}
+    rps = {name: r["rps"] for name, r in results.items()}
+    summary: dict[str, float] = {
+        "logging_tracing_cost_pct": round(100 * (1 - rps["full"] / rps["off"]), 1),
+        "phoenix_down_vs_up_pct": round(100 * (rps["phoenix_down"] / rps["full"] - 1), 1),
     }
+    if args.baseline:
+        summary |= {
+            "before_logging_tracing_cost_pct": round(100 * (1 - rps["before_full"] / rps["before_off"]), 1),
+            "full_after_over_before": round(rps["full"] / rps["before_full"], 2),
+            "off_after_over_before": round(rps["off"] / rps["before_off"], 2),
+        }
     print(f"\n{'arm':13s} {'req/s':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'errors':>7s} {'logged':>7s}")
     for name, r in results.items():
         print(
             f"{name:13s} {r['rps']:8.1f} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['errors']:7.0f} "
-            f"{r.get('logged', '-')!s:>7s}"
+            f"{r['logged'] if r['logged'] is not None else '-'!s:>7s}"
         )
-    print(f"logging+tracing cost: {summary['logging_tracing_cost_pct']}% of throughput; "
-          f"Phoenix down vs up: {summary['phoenix_down_vs_up_pct']:+}%")  # fmt: skip
+    print(json.dumps(summary))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
-        "benchmark": "POST /v1/tasks/listing-attributes, offline model, 1 worker, loopback",
-        "clients": args.clients, "arms": results, "summary": summary,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_avg_at_end": os.getloadavg()},
+        "benchmark": f"POST /v1/tasks/{TASK}, offline model, 1 worker, loopback, keep-alive asyncio client",
+        "clients": args.clients, "rounds": args.rounds,
+        "trees": {"current": args.candidate or "working tree", "before": args.baseline},
+        "arms": results, "summary": summary,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "load_avg_at_start": load_at_start, "load_avg_at_end": os.getloadavg()},
         "command": "python bench/service_throughput.py " + " ".join(sys.argv[1:]),
     }, indent=2) + "\n")  # fmt: skip
     print(f"wrote {RESULTS}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import json
@@ -22,6 +23,12 @@ VariableKind = Literal["text", "json", "image", "file"]
 """text/json variables are rendered into the template; image/file variables are sent as content parts."""
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(source: str) -> jinja2.Template:
+    """A template compiled once per process (compiling costs ~0.5 ms; a render of a compiled one ~20 us)."""
+    return _ENV.from_string(source)
 
 
 class PromptVariable(BaseModel):
@@ -99,7 +106,7 @@ class Prompt:
             for k, v in values.items()
             if self.variables[k].kind in ("text", "json")
         }
-        return _ENV.from_string(self.system).render(text_values), _ENV.from_string(self.template).render(text_values)
+        return _compiled(self.system).render(text_values), _compiled(self.template).render(text_values)
 
     @property
     def text_variables(self) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from opentelemetry import trace
 
 from aiagents.tracing.setup import DEFAULT_PHOENIX_URL, Tracing, current_tracing, phoenix_url, setup, shutdown
@@ -27,8 +29,13 @@ __all__ = [
 ]
 
 
+@functools.lru_cache(maxsize=256)
 def get_tracer(name: str = "aiagents") -> trace.Tracer:
-    """A tracer on the provider that `setup()` registered (a no-op one before setup)."""
+    """A tracer on the provider that `setup()` registered (a no-op one before setup).
+
+    Cached: the SDK builds a new tracer on every `get_tracer` call (about 0.1 ms); a cached one stays valid
+    because the global provider is set once (a proxy tracer obtained before `setup()` follows it).
+    """
     return trace.get_tracer(name)
 
 

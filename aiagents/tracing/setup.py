@@ -6,9 +6,10 @@ import atexit
 from dataclasses import dataclass
 
 from openinference.instrumentation.pydantic_ai import OpenInferenceSpanProcessor
+from openinference.semconv.trace import SpanAttributes
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 
 from aiagents.settings import Settings, get_settings
@@ -18,6 +19,7 @@ __all__ = ["DEFAULT_PHOENIX_URL", "Tracing", "setup", "current_tracing", "phoeni
 
 DEFAULT_PHOENIX_URL = "http://127.0.0.1:6006"
 _PROJECT_NAME = "openinference.project.name"  # openinference.semconv.resource.ResourceAttributes.PROJECT_NAME
+_SPAN_KIND = SpanAttributes.OPENINFERENCE_SPAN_KIND
 
 
 @dataclass(kw_only=True)
@@ -56,6 +58,18 @@ class _SwitchExporter(SpanExporter):
 _switch = _SwitchExporter()
 
 
+class _GenAISpanProcessor(OpenInferenceSpanProcessor):
+    """`OpenInferenceSpanProcessor` for the spans that need it: those pydantic-ai's instrumentation made (GenAI
+    attributes). Spans we build carry OpenInference attributes already; rewriting their attribute dict cost
+    about 0.1 ms a span on the request thread, for nothing."""
+
+    def on_end(self, span: ReadableSpan) -> None:
+        attributes = span.attributes
+        if attributes and _SPAN_KIND in attributes:
+            return
+        super().on_end(span)
+
+
 def phoenix_url(settings: Settings | None = None) -> str:
     """Phoenix base URL: `PHOENIX_COLLECTOR_ENDPOINT` / `AIAGENTS_PHOENIX_COLLECTOR_ENDPOINT` or the local default."""
     settings = settings or get_settings()
@@ -90,7 +104,7 @@ def setup(
     exporter = exporter or SpoolingExporter(endpoint, settings.spool_dir, headers=headers)
     if _provider is None:
         _provider = TracerProvider(resource=Resource.create({_PROJECT_NAME: project}))
-        _provider.add_span_processor(OpenInferenceSpanProcessor())
+        _provider.add_span_processor(_GenAISpanProcessor())
         _provider.add_span_processor(BatchSpanProcessor(_switch) if batch else SimpleSpanProcessor(_switch))
         trace.set_tracer_provider(_provider)
         atexit.register(shutdown)
