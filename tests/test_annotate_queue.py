@@ -136,6 +136,13 @@ def test_verdicts_given_in_phoenix_are_read_back(tmp_path, phoenix_server: str) 
     sample(store, 1)
     client = Client(base_url=phoenix_server)
     deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # wait for the span (and its project) to reach Phoenix
+        try:
+            if client.spans.get_spans(project_identifier=project, span_ids=[span_id]):
+                break
+        except Exception:  # noqa: BLE001 - the project does not exist yet
+            pass
+        time.sleep(0.5)
     while time.monotonic() < deadline:
         try:
             client.spans.add_span_annotation(

@@ -21,19 +21,27 @@ def _iv(i: dict[str, Any], fmt: str) -> str:
 
 
 def print_report(rep: dict[str, Any]) -> None:
-    """The report as a table (stdout) with the test and the decision."""
+    """The report as a table (stdout; one column per variant) with the test and the decision."""
     pct, ms, usd = "{:.1%}", "{:.0f}", "${:.5f}"
+    names = list(rep["variants"])
     table = Table(
-        "variant", "requests", "thumbs-up rate", "correction rate", "error rate", "latency p50 ms",
-        "latency p95 ms", "cost / request", "online scores",
-        title=f"experiment {rep['experiment']!r} on {rep['endpoint']} ({rep['status']}), 95% intervals",
+        "metric (95% interval)", *names,
+        title=f"experiment {rep['experiment']!r} on {rep['endpoint']} ({rep['status']})",
     )  # fmt: skip
-    for name, v in rep["variants"].items():
-        scores = ", ".join(f"{k} {s['mean']:.2f}" for k, s in v["online_scores"].items()) or "–"
+    v = rep["variants"]
+    table.add_row("requests", *(str(v[n]["requests"]) for n in names))
+    for key, label, fmt in (
+        ("thumbs_up_rate", "thumbs-up rate", pct), ("correction_rate", "correction rate", pct),
+        ("error_rate", "error rate", pct), ("latency_ms_p50", "latency p50 ms", ms),
+        ("latency_ms_p95", "latency p95 ms", ms), ("cost_per_request", "cost / request", usd),
+    ):  # fmt: skip
+        table.add_row(label, *(_iv(v[n][key], fmt) for n in names))
+    scores = sorted({s for n in names for s in v[n]["online_scores"]})
+    for s in scores:
         table.add_row(
-            name, str(v["requests"]), _iv(v["thumbs_up_rate"], pct), _iv(v["correction_rate"], pct),
-            _iv(v["error_rate"], pct), _iv(v["latency_ms_p50"], ms), _iv(v["latency_ms_p95"], ms),
-            _iv(v["cost_per_request"], usd), scores,
+            f"online {s}",
+            *(f"{v[n]['online_scores'][s]['mean']:.3f} (n={v[n]['online_scores'][s]['n']})"
+              if s in v[n]["online_scores"] else "–" for n in names),
         )  # fmt: skip
     out.print(table)
     t = rep["test"]

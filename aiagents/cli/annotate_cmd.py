@@ -54,17 +54,44 @@ def _show(item: dict[str, Any]) -> None:
             text = str(d.get("text") or d.get("snippet") or d.get("quote") or "")[:120]
             table.add_row(str(i), str(d.get("document_id") or d.get("id") or ""), text)
         console.print(table)
-    trajectory = (req.get("metadata") or {}).get("trajectory") if isinstance(req.get("metadata"), dict) else None
-    steps = (trajectory or {}).get("steps") if isinstance(trajectory, dict) else None
-    console.print(
-        "[bold]trajectory[/] "
-        + (" → ".join(s.get("kind", "?") for s in steps) if steps else "user prompt → model → output (one call)")
-    )
+    trajectory = _trajectory(req)
+    if trajectory is not None:
+        console.print("[bold]trajectory[/] (from Phoenix)")
+        for step in trajectory.steps:
+            kind = step.kind
+            detail = getattr(step, "tool_name", None) or getattr(step, "text", None) or ""
+            if kind == "tool_call":
+                detail = f"{step.tool_name}({json.dumps(step.args, ensure_ascii=False)[:100]})"
+            elif kind == "final_output":
+                detail = json.dumps(step.output, ensure_ascii=False, default=str)[:100]
+            console.print(f"  {kind:12} {str(detail)[:120]}")
+    else:
+        what = "one model call" if req.get("endpoint") == "task" else "spans not available (Phoenix down?)"
+        console.print(f"[bold]trajectory[/] user prompt → model → output ({what})")
     for f in item["feedback"]:
         said = f.get("thumbs") or ("corrected" if f.get("corrected_output") is not None else f.get("kind"))
         console.print(f"[bold]feedback[/] {said} {f.get('comment') or ''}")
     for s in item["scores"]:
         console.print(f"[bold]score[/] {s['name']} = {s['score']} {s.get('label') or ''} ({s['source']})")
+
+
+def _trajectory(req: dict[str, Any]) -> Any:
+    """The agent run's `Trajectory` rebuilt from its spans in Phoenix (None for one-call tasks or when down)."""
+    if req.get("endpoint") not in ("agent", "ask") or not req.get("trace_id"):
+        return None
+    try:
+        from phoenix.client import Client
+
+        from aiagents.settings import get_settings
+        from aiagents.tracing import phoenix_url
+        from aiagents.trajectory import Trajectory
+
+        spans = Client(base_url=phoenix_url()).spans.get_spans(
+            project_identifier=get_settings().phoenix_project, trace_ids=[req["trace_id"]], limit=1000, timeout=3
+        )
+        return Trajectory.from_spans(spans, trace_id=req["trace_id"]) if spans else None
+    except Exception:  # noqa: BLE001 - the queue works without Phoenix; the terminal says so
+        return None
 
 
 def register(app: typer.Typer) -> None:

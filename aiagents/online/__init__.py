@@ -21,6 +21,7 @@ from aiagents.online.scores import (
     pending_score_annotations,
     score_annotation,
     send_score_annotations,
+    write_many_scores,
     write_scores,
 )
 from aiagents.online.worker import OnlineEvalWorker, sampled
@@ -39,6 +40,7 @@ __all__ = [
     "sampled",
     # scores
     "write_scores",
+    "write_many_scores",
     "list_scores",
     "pending_score_annotations",
     "send_score_annotations",

@@ -13,6 +13,7 @@ A YAML file can name any pydantic-evals evaluator by import path (the judge of t
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import json
@@ -88,10 +89,7 @@ class SchemaValid(Evaluator[Any, Any, Any]):
         if not name:
             return EvaluationReason(value=True, reason="no prompt output model to check against")
         try:
-            from aiagents.prompts import PromptRegistry
-
-            prompt = PromptRegistry().get(name, version=ctx.metadata.get("prompt_version"))
-            model = prompt.output_type()
+            model = _output_model(name, ctx.metadata.get("prompt_version"))
         except Exception as exc:  # noqa: BLE001 - unknown prompt version: say so in the reason
             return EvaluationReason(value=False, reason=f"cannot load the output model of {name!r}: {exc}")
         if model is None:
@@ -101,6 +99,14 @@ class SchemaValid(Evaluator[Any, Any, Any]):
         except Exception as exc:  # noqa: BLE001 - pydantic ValidationError
             return EvaluationReason(value=False, reason=str(exc).splitlines()[0][:200])
         return EvaluationReason(value=True, reason=f"valid {model.__name__}")
+
+
+@functools.lru_cache(maxsize=256)
+def _output_model(name: str, version: str | None) -> Any:
+    """The output model of a prompt version (read once: the registry reads files)."""
+    from aiagents.prompts import PromptRegistry
+
+    return PromptRegistry().get(name, version=version).output_type()
 
 
 def _check_schema(output: Any, schema: dict[str, Any]) -> EvaluationReason:

@@ -14,7 +14,14 @@ from typing import Any
 from aiagents.logstore import LogStore, new_id
 from aiagents.online.evaluators import ScoreValue
 
-__all__ = ["write_scores", "list_scores", "pending_score_annotations", "send_score_annotations", "score_annotation"]
+__all__ = [
+    "write_scores",
+    "write_many_scores",
+    "list_scores",
+    "pending_score_annotations",
+    "send_score_annotations",
+    "score_annotation",
+]
 
 _COLUMNS = "score_id, request_id, created_at, name, source, score, label, explanation, annotator, metadata"
 
@@ -34,6 +41,24 @@ def write_scores(
     rows = [(new_id(), request_id, now, n, source, s, lbl, expl, annotator, meta) for n, s, lbl, expl in scores]
     store.execute_many(f"INSERT INTO scores ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     return len(rows)
+
+
+def write_many_scores(
+    store: LogStore,
+    rows: Sequence[tuple[str, Sequence[ScoreValue], dict[str, Any]]],
+    *,
+    source: str,
+    annotator: str,
+) -> int:
+    """The scores of several requests ((request id, scores, metadata) each) in one transaction."""
+    now = time.time()
+    values = [
+        (new_id(), rid, now, n, source, s, lbl, expl, annotator, json.dumps(meta or {}, default=str))
+        for rid, scores, meta in rows
+        for n, s, lbl, expl in scores
+    ]
+    store.execute_many(f"INSERT INTO scores ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+    return len(values)
 
 
 def list_scores(store: LogStore, *, request_id: str | None = None, source: str | None = None) -> list[dict[str, Any]]:

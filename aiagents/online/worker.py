@@ -21,7 +21,7 @@ from pydantic_evals.evaluators import Evaluator
 
 from aiagents.logstore import LogStore
 from aiagents.online.evaluators import context_for, evaluate_all
-from aiagents.online.scores import send_score_annotations, write_scores
+from aiagents.online.scores import send_score_annotations, write_many_scores
 
 __all__ = ["OnlineEvalWorker", "sampled"]
 
@@ -52,6 +52,7 @@ class OnlineEvalWorker:
         phoenix_api_key: str | None = None,
         max_queue: int = 10_000,
         annotate_interval: float = 2.0,
+        batch_size: int = 100,
     ) -> None:
         self.store = store
         self.evaluators = evaluators
@@ -59,6 +60,7 @@ class OnlineEvalWorker:
         self.phoenix_url = phoenix_url
         self.phoenix_api_key = phoenix_api_key
         self.annotate_interval = annotate_interval
+        self.batch_size = batch_size
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
         self._thread: threading.Thread | None = None
         self._idle = threading.Condition()
@@ -124,6 +126,28 @@ class OnlineEvalWorker:
         except Exception as exc:  # noqa: BLE001 - Phoenix down or span not there yet: retried later
             log.info("online-eval annotations not sent yet: %s", exc)
 
+    def _score(self, loop: asyncio.AbstractEventLoop, batch: list[dict[str, Any]]) -> None:
+        rows: list[tuple[str, list[Any], dict[str, Any]]] = []
+        for item in batch:
+            try:
+                scores = loop.run_until_complete(evaluate_all(self.evaluators, context_for(item)))
+                rows.append(
+                    (item["request_id"], scores, {"variant": item.get("variant"), "experiment": item.get("experiment")})
+                )
+            except Exception as exc:  # noqa: BLE001 - a scoring failure must not stop the worker
+                self.failures += 1
+                log.warning("online eval of %s failed: %s", item.get("request_id"), exc)
+        try:
+            write_many_scores(self.store, rows, source="online", annotator="online-eval")
+            self.scored += len(rows)
+        except Exception as exc:  # noqa: BLE001 - the store is busy or down: these scores are lost, said in the log
+            self.failures += len(rows)
+            log.warning("online-eval scores of %d requests not written: %s", len(rows), exc)
+        finally:
+            with self._idle:
+                self._busy -= len(batch)
+                self._idle.notify_all()
+
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
         last_send = time.monotonic()
@@ -137,25 +161,17 @@ class OnlineEvalWorker:
                 if item is _STOP:
                     return
                 if item is not None:
-                    try:
-                        scores = loop.run_until_complete(evaluate_all(self.evaluators, context_for(item)))
-                        meta = {"variant": item.get("variant"), "experiment": item.get("experiment")}
-                        write_scores(
-                            self.store,
-                            item["request_id"],
-                            scores,
-                            source="online",
-                            annotator="online-eval",
-                            metadata=meta,
-                        )
-                        self.scored += 1
-                    except Exception as exc:  # noqa: BLE001 - a scoring failure must not stop the worker
-                        self.failures += 1
-                        log.warning("online eval of %s failed: %s", item.get("request_id"), exc)
-                    finally:
-                        with self._idle:
-                            self._busy -= 1
-                            self._idle.notify_all()
+                    batch = [item]
+                    while len(batch) < self.batch_size:  # drain what is queued: one write per batch
+                        try:
+                            more = self._queue.get_nowait()
+                        except queue.Empty:
+                            break
+                        if more is _STOP:
+                            self._queue.put(_STOP)
+                            break
+                        batch.append(more)
+                    self._score(loop, batch)
                 if self.phoenix_url and time.monotonic() - last_send >= self.annotate_interval:
                     last_send = time.monotonic()
                     self._send_annotations()

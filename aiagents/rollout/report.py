@@ -47,7 +47,8 @@ def variant_rows(store: LogStore, experiment: str, since: float = 0.0) -> list[d
 def _scores(store: LogStore, experiment: str) -> dict[str, dict[str, dict[str, float | int]]]:
     rows = store.query(
         "SELECT r.variant AS variant, s.name AS name, AVG(s.score) AS mean, COUNT(s.score) AS n FROM scores s "
-        "JOIN requests r ON r.request_id = s.request_id WHERE r.experiment = ? AND s.score IS NOT NULL "
+        "JOIN requests r ON r.request_id = s.request_id "
+        "WHERE r.experiment = ? AND s.score IS NOT NULL AND s.source = 'online' "
         "GROUP BY r.variant, s.name",
         (experiment,),
     )

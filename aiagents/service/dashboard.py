@@ -58,7 +58,7 @@ _SECURITY_HEADERS = {
 # --- inline SVG charts ---------------------------------------------------------------------------------------
 
 PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4b5563", "#ca8a04"]
-W, H, PAD_L, PAD_R, PAD_T, PAD_B = 420, 190, 46, 10, 24, 28
+W, H, PAD_L, PAD_R, PAD_T, PAD_B = 420, 200, 46, 10, 36, 28
 
 
 def _fmt(v: float) -> str:
@@ -143,8 +143,7 @@ def line_chart(
         if len(seg) > 1:
             parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{" ".join(seg)}"/>')
         parts.append(
-            f'<text x="{W - PAD_R - 4}" y="{15 + 0}" dx="{-110 * k}" font-size="10" text-anchor="end" '
-            f'fill="{color}">{html.escape(name)}</text>'
+            f'<text x="{PAD_L + 100 * k}" y="29" font-size="10" fill="{color}">&#9632; {html.escape(name[:16])}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -218,6 +217,14 @@ def dashboard_data(
         fmt = "%H:%M:%S" if t1 - t0 < 3600 else ("%H:%M" if t1 - t0 < 86400 else "%m-%d %H:%M")
         series["labels"] = [time.strftime(fmt, time.localtime(t0 + width * i)) for i in range(buckets)]
         series["buckets"] = [_summary(g) for g in groups]
+        for key in ("variant", "model", "prompt_version"):  # over time, one line per value (the 6 busiest)
+            counts: dict[str, int] = {}
+            for r in rows:
+                counts[str(r[key] or "-")] = counts.get(str(r[key] or "-"), 0) + 1
+            top = sorted(counts, key=lambda k: -counts[k])[:6]
+            series[f"by_{key}"] = {
+                value: [_summary([r for r in g if str(r[key] or "-") == value]) for g in groups] for value in top
+            }
     breakdowns = {}
     for key in ("prompt_version", "model", "variant"):
         groups_by: dict[str, list[dict[str, Any]]] = {}
@@ -226,7 +233,7 @@ def dashboard_data(
         breakdowns[key] = {k: _summary(v) for k, v in sorted(groups_by.items())}
     score_names = store.query(
         "SELECT name, AVG(score) AS mean, COUNT(*) AS n FROM scores WHERE created_at >= ? AND score IS NOT NULL "
-        "GROUP BY name ORDER BY name",
+        "AND source = 'online' GROUP BY name ORDER BY name",
         (since,),
     )
     newest = list(reversed(rows))
@@ -349,6 +356,17 @@ def render_dashboard(data: dict[str, Any], phoenix: str) -> str:
         charts.append(
             line_chart("Online-eval score (mean)", labels, {"score": [x["online_score"] for x in b]}, y_max=1.0)
         )
+        by = data["series"]
+        for key, metric, title, top in (
+            ("variant", "thumbs_up_rate", "Thumbs-up rate by variant", 1.0),
+            ("variant", "latency_ms_p95", "Latency p95 (ms) by variant", None),
+            ("model", "error_rate", "Error rate by model", 1.0),
+            ("prompt_version", "online_score", "Online-eval score by prompt version", 1.0),
+        ):
+            groups = by.get(f"by_{key}", {})
+            if groups:
+                lines = {name: [x[metric] for x in values] for name, values in groups.items()}
+                charts.append(line_chart(title, labels, lines, y_max=top))
     parts.append("<h2>Over time</h2>")
     parts.append(
         '<div class="charts">' + "".join(f'<div class="chart">{c}</div>' for c in charts) + "</div>"
@@ -503,7 +521,12 @@ class DashboardGate:
         return HTMLResponse(_login_page(), headers=_SECURITY_HEADERS)
 
     async def login(self, request: Request) -> Response:
-        body = (await request.body())[:4096].decode("utf-8", "replace")
+        raw = b""
+        async for chunk in request.stream():  # a login form is tiny: read at most 4 KiB of whatever is sent
+            raw += chunk
+            if len(raw) > 4096:
+                break
+        body = raw[:4096].decode("utf-8", "replace")
         key = (parse_qs(body).get("key") or [""])[0].strip()
         principal = self.state.keys.authenticate(f"Bearer {key}") if key else None
         if principal is None or not principal.admin:
