@@ -18,7 +18,7 @@ from aiagents.rollout.config import (
 )
 from aiagents.rollout.events import list_events, record_event
 from aiagents.rollout.report import decide, report, variant_rows
-from aiagents.rollout.router import Assignment, ExperimentRouter, VariantCounters, guardrail_breach
+from aiagents.rollout.router import Assignment, ExperimentRouter, GuardrailWatcher, VariantCounters, guardrail_breach
 from aiagents.rollout.stats import (
     Interval,
     ZTest,
@@ -43,6 +43,7 @@ __all__ = [
     "BUCKETS",
     "Assignment",
     "ExperimentRouter",
+    "GuardrailWatcher",
     "VariantCounters",
     "guardrail_breach",
     # events and report

@@ -1,5 +1,7 @@
 """What the service holds for the improvement loop: the experiment router and the online-eval worker.
 
+Guardrails are applied twice: by the router on what this worker served (at once), and every 2 s by a
+watcher on what the log store holds (every worker's requests, feedback that reached another worker).
 Configured by environment variables (read when the service starts):
 `AIAGENTS_ONLINE_EVAL_RATE` (share of successful requests scored, default 0.25; 0 turns online evals off)
 and `AIAGENTS_ONLINE_EVAL_SUITE` (a shipped suite name or a YAML file, default `default`).
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiagents.logstore import LogStore
-from aiagents.rollout.router import Assignment, ExperimentRouter
+from aiagents.rollout.router import Assignment, ExperimentRouter, GuardrailWatcher
 
 __all__ = ["LoopHooks", "start_loop", "variant_overrides"]
 
@@ -25,9 +27,12 @@ class LoopHooks:
     """The service's router (always) and online-eval worker (None when the rate is 0 or there is no log)."""
 
     router: ExperimentRouter
+    watcher: GuardrailWatcher | None = None
     online: Any = None
 
     def stop(self) -> None:
+        if self.watcher is not None:
+            self.watcher.stop()
         if self.online is not None:
             self.online.stop()
 
@@ -35,7 +40,8 @@ class LoopHooks:
 def start_loop(
     store: LogStore, *, log_requests: bool, phoenix_url: str | None, phoenix_api_key: str | None
 ) -> LoopHooks:
-    hooks = LoopHooks(router=ExperimentRouter(store=store))
+    router = ExperimentRouter(store=store)
+    hooks = LoopHooks(router=router, watcher=GuardrailWatcher(router).start() if log_requests else None)
     rate = float(os.environ.get("AIAGENTS_ONLINE_EVAL_RATE", "0.25") or 0)
     if log_requests and rate > 0:
         from aiagents.online import OnlineEvalWorker, load_suite

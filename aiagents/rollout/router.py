@@ -19,7 +19,7 @@ from aiagents.rollout.config import Experiment, ExperimentStore, Guardrails, Var
 from aiagents.rollout.events import record_event
 from aiagents.rollout.stats import percentile
 
-__all__ = ["Assignment", "ExperimentRouter", "VariantCounters", "guardrail_breach"]
+__all__ = ["Assignment", "ExperimentRouter", "GuardrailWatcher", "VariantCounters", "guardrail_breach"]
 
 log = logging.getLogger("aiagents.rollout")
 RELOAD_SECONDS = 0.5
@@ -140,24 +140,78 @@ class ExperimentRouter:
         with self._lock:
             return self._counters.get((experiment, variant), VariantCounters())
 
-    def _check(self, experiment: str, variant: str, c: VariantCounters) -> None:
+    def check_store(self) -> list[tuple[str, str]]:
+        """Apply the guardrails to what the log store holds: every worker's requests and all feedback (feedback
+        may reach another worker than the request did). Returns the (experiment, variant) pairs it stopped."""
+        if self.store is None:
+            return []
+        from aiagents.rollout.report import variant_rows
+
+        stopped = []
+        for e in self.active():
+            if e.status != "running":
+                continue
+            rows = variant_rows(self.store, e.name, since=e.created_at)
+            for v in e.variants[1:]:
+                mine = [r for r in rows if r["variant"] == v.name]
+                c = VariantCounters(
+                    requests=len(mine),
+                    errors=sum(1 for r in mine if r["error_code"]),
+                    negative=sum(int(r["down"]) for r in mine),
+                    latencies=[float(r["latency_ms"]) for r in mine],
+                )
+                with self._lock:
+                    if self._check(e.name, v.name, c, source="log store"):
+                        stopped.append((e.name, v.name))
+        return stopped
+
+    def _check(self, experiment: str, variant: str, c: VariantCounters, source: str = "this worker") -> bool:
         e = self._loaded.get(experiment)
         if e is None or e.status != "running" or variant == e.control.name or variant == e.stopped_variant:
-            return
+            return False
         reason = guardrail_breach(c, e.guardrails)
         if reason is None:
-            return
+            return False
         e.stopped_variant = variant  # in memory at once: the next request of this process goes to the control
         if len(e.variants) <= 2:
             e.status = "stopped"
         e.stop_reason = reason
-        log.warning("experiment %r: variant %r stopped by a guardrail: %s", experiment, variant, reason)
+        log.warning("experiment %r: variant %r stopped by a guardrail: %s (%s)", experiment, variant, reason, source)
         try:
             self.experiments.stop(experiment, reason=reason, variant=variant)
         except Exception as exc:  # noqa: BLE001 - serving goes on; the stop holds in this process
             log.error("experiment %r: could not write the stop: %s", experiment, exc)
         if self.store is not None:
             try:
-                record_event(self.store, experiment, "guardrail_stop", variant=variant, reason=reason)
+                record_event(
+                    self.store, experiment, "guardrail_stop", variant=variant, reason=reason,
+                    metadata={"counted_by": source},
+                )  # fmt: skip
             except Exception as exc:  # noqa: BLE001
                 log.error("experiment %r: could not log the stop: %s", experiment, exc)
+        return True
+
+
+class GuardrailWatcher:
+    """A daemon thread running `router.check_store()` every `interval` seconds (off the request path)."""
+
+    def __init__(self, router: ExperimentRouter, interval: float = 2.0) -> None:
+        self.router = router
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="guardrail-watcher", daemon=True)
+
+    def start(self) -> GuardrailWatcher:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.router.check_store()
+            except Exception as exc:  # noqa: BLE001 - the store may be busy; next round
+                log.warning("guardrail check on the log store failed: %s", exc)

@@ -384,17 +384,19 @@ def _router() -> APIRouter:
         if body.index is None:
             raise ServiceError(422, "validation_error", "index: the docs agent needs an index to search")
         await state.agents.agent(body.agent, body.index)  # unknown agent or index: answered before logging
+        assignment = state.route(f"agent/{body.agent}", body.user_id)
+        model = {"model": assignment.variant.model} if assignment is not None and assignment.variant.model else {}
 
         async def run() -> Served:
             return await state.agents.run(
                 body.agent, body.index, body.message, session_id=body.session_id, user_id=body.user_id,
-                metadata=body.metadata or None,
+                metadata=body.metadata or None, **model,
             )  # fmt: skip
 
         inputs = {"message": body.message, "agent": body.agent, "index": body.index}
         return await _serve(
             request, endpoint="agent", name=body.agent, inputs=inputs, user_id=body.user_id,
-            session_id=body.session_id, metadata=body.metadata, run=run,
+            session_id=body.session_id, metadata=body.metadata, run=run, assignment=assignment,
         )  # fmt: skip
 
     @api.post("/feedback", response_model=FeedbackAccepted, status_code=202, tags=["feedback"])
