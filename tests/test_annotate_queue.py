@@ -124,7 +124,7 @@ def test_verdicts_given_in_phoenix_are_read_back(tmp_path, phoenix_server: str) 
     from aiagents.tracing import get_tracer, trace_id_hex
 
     project = f"annotate-{int(time.time() * 1000)}"
-    tracing.setup(endpoint=phoenix_server, project=project, batch=False)
+    project = tracing.setup(endpoint=phoenix_server, project=project, batch=False).project  # the first setup names it
     with get_tracer("test").start_as_current_span("task listing-attributes") as span:
         trace_id, span_id = trace_id_hex(span), f"{span.get_span_context().span_id:016x}"
     tracing.current_tracing().flush()

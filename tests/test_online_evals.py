@@ -144,8 +144,9 @@ def test_rescore_reads_traces_from_phoenix_and_writes_annotations_back(tmp_path,
     from aiagents.tracing import get_tracer, trace_id_hex
 
     project = f"rescore-{int(time.time() * 1000)}"
-    tracing.setup(endpoint=phoenix_server, project=project, batch=False)
+    project = tracing.setup(endpoint=phoenix_server, project=project, batch=False).project  # the first setup names it
     tracer = get_tracer("test")
+    since = time.time() - 1
     ids = []
     for i, price in enumerate((350.0, 12.0)):
         with tracer.start_as_current_span("task listing-attributes") as span:
@@ -162,7 +163,9 @@ def test_rescore_reads_traces_from_phoenix_and_writes_annotations_back(tmp_path,
         if frame is not None and len(frame) >= 2:
             break
         time.sleep(0.5)
-    result = rescore(store, [GroundedNumbers()], project=project, phoenix_url=phoenix_server, suite_name="s")
+    result = rescore(
+        store, [GroundedNumbers()], project=project, since=since, phoenix_url=phoenix_server, suite_name="s"
+    )
     assert result.source == "phoenix" and result.traces == 2 and result.annotations == 2
     assert result.means == {"s.grounded_numbers": 0.5}
     got = client.spans.get_span_annotations(span_ids=[s for _, s in ids], project_identifier=project)
@@ -170,4 +173,42 @@ def test_rescore_reads_traces_from_phoenix_and_writes_annotations_back(tmp_path,
         ("s.grounded_numbers", 0.0),
         ("s.grounded_numbers", 1.0),
     ]
+    store.close()
+
+
+def test_worker_scores_reach_phoenix_as_span_annotations(tmp_path, phoenix_server: str) -> None:
+    from phoenix.client import Client
+
+    from aiagents import tracing
+    from aiagents.tracing import get_tracer, trace_id_hex
+
+    project = f"online-{int(time.time() * 1000)}"
+    project = tracing.setup(endpoint=phoenix_server, project=project, batch=False).project  # the first setup names it
+    with get_tracer("test").start_as_current_span("task listing-attributes") as span:
+        trace_id, span_id = trace_id_hex(span), f"{span.get_span_context().span_id:016x}"
+    tracing.current_tracing().flush()
+    client = Client(base_url=phoenix_server)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the span must be in Phoenix before it can be annotated
+        try:
+            if client.spans.get_spans(project_identifier=project, span_ids=[span_id]):
+                break
+        except Exception:  # noqa: BLE001 - the project does not exist yet
+            pass
+        time.sleep(0.5)
+    store = open_store(f"sqlite:///{tmp_path / 'log.db'}")
+    record = RequestRecord(
+        request_id="live1", endpoint="task", name="listing-attributes", prompt_name="listing-attributes",
+        input={"listing": LISTING}, output=GOOD, trace_id=trace_id, span_id=span_id,
+    )  # fmt: skip
+    store.add_request(record)
+    worker = OnlineEvalWorker(store, [SchemaValid()], phoenix_url=phoenix_server, annotate_interval=0.2).start()
+    worker.submit(record)
+    assert worker.flush(timeout=30)
+    worker.stop()  # a last annotation pass
+    assert worker.annotated == 1
+    (row,) = list_scores(store, source="online")
+    assert row["annotated_at"] is not None
+    got = client.spans.get_span_annotations(span_ids=[span_id], project_identifier=project)
+    assert [(a["name"], a["result"]["score"], a["annotator_kind"]) for a in got] == [("schema_valid", 1.0, "CODE")]
     store.close()
