@@ -28,7 +28,10 @@ class Browser:
     """Headless Chromium driven over the DevTools protocol (websockets), recording every network request."""
 
     def __init__(self, profile: Path) -> None:
-        from websockets.sync.client import connect
+        websockets = pytest.importorskip(
+            "websockets.sync.client", reason="websockets is needed (pip install websockets)"
+        )
+        connect = websockets.connect
 
         self.port = free_port()
         self.proc = subprocess.Popen(
@@ -52,7 +55,8 @@ class Browser:
                     self.close()
                     raise
                 time.sleep(0.2)
-        self.ws = connect(page["webSocketDebuggerUrl"], max_size=50_000_000)
+        self._stack = contextlib.ExitStack()
+        self.ws = self._stack.enter_context(connect(page["webSocketDebuggerUrl"], max_size=50_000_000))
         self._id = 0
         self.requests: list[str] = []
         self.call("Network.enable")
@@ -91,7 +95,7 @@ class Browser:
 
     def close(self) -> None:
         with contextlib.suppress(Exception):  # best effort
-            self.ws.close()
+            self._stack.close()
         self.proc.terminate()
         self.proc.wait(20)
 
