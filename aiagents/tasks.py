@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from openinference.instrumentation import get_llm_input_message_attributes, get_llm_output_message_attributes
-from opentelemetry.trace import Status, StatusCode
+from opentelemetry.trace import Span, Status, StatusCode, use_span
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_ai.direct import model_request
 from pydantic_ai.messages import (
@@ -155,8 +155,14 @@ class Task(Generic[OutputT]):
         user_id: str | None = None,
         session_id: str | None = None,
         metadata: dict[str, Any] | None = None,
+        span: Span | None = None,
     ) -> TaskResult[OutputT]:
-        """Render the prompt with `inputs`, call the model, validate, retry on validation errors."""
+        """Render the prompt with `inputs`, call the model, validate, retry on validation errors.
+
+        `span`: an open span of the caller's (e.g. the service's request span) to record this call on instead
+        of a CHAIN span of its own (one span less per call); the caller's input, metadata and user/session
+        attributes on it are kept, and the LLM spans become its children.
+        """
         variables = inputs.model_dump(mode="json") if isinstance(inputs, BaseModel) else dict(inputs or {})
         system, user = self.prompt.render(variables)
         media = {
@@ -171,16 +177,22 @@ class Task(Generic[OutputT]):
         tracer = get_tracer("aiagents.tasks")
         started = time.perf_counter()
         meta = {"prompt": self.prompt.name, "prompt_version": self.prompt.version, "model": resolved.name}
-        with tracer.start_as_current_span(f"task {self.prompt.name}") as chain:
-            chain.set_attribute(oi.SPAN_KIND, oi.CHAIN)
-            chain.set_attribute(oi.INPUT_VALUE, json.dumps(variables, ensure_ascii=False, default=str))
-            chain.set_attribute(oi.INPUT_MIME_TYPE, "application/json")
-            chain.set_attribute(oi.METADATA, json.dumps({**meta, **(metadata or {})}, default=str))
-            chain.set_attribute(oi.PROMPT_ID, self.prompt.name)
-            if user_id:
-                chain.set_attribute(oi.USER_ID, user_id)
-            if session_id:
-                chain.set_attribute(oi.SESSION_ID, session_id)
+        variables_json = json.dumps(variables, ensure_ascii=False, default=str)
+        own = span is None
+        scope = tracer.start_as_current_span(f"task {self.prompt.name}") if own else use_span(span, end_on_exit=False)
+        with scope as chain:
+            if own:  # one call setting them all: a span takes each attribute under its lock
+                chain.set_attributes({
+                    oi.SPAN_KIND: oi.CHAIN,
+                    oi.INPUT_VALUE: variables_json,
+                    oi.INPUT_MIME_TYPE: "application/json",
+                    oi.METADATA: json.dumps({**meta, **(metadata or {})}, default=str),
+                    oi.PROMPT_ID: self.prompt.name,
+                    **({oi.USER_ID: user_id} if user_id else {}),
+                    **({oi.SESSION_ID: session_id} if session_id else {}),
+                })  # fmt: skip
+            else:
+                chain.set_attribute(oi.PROMPT_ID, self.prompt.name)
             content: str | list[Any] = [user, *media.values()] if media else user
             first = ModelRequest(
                 parts=[*([SystemPromptPart(system)] if system else []), UserPromptPart(content)],
@@ -190,7 +202,7 @@ class Task(Generic[OutputT]):
             last_text: str | None = None
             errors = ""
             for attempt in range(1, self.retries + 2):
-                response = await self._request(resolved, messages, settings, variables, user_id, session_id)
+                response = await self._request(resolved, messages, settings, variables_json, user_id, session_id)
                 usage = usage + usage_of(response)
                 messages.append(response)
                 output, retry, last_text, errors = self._validate(response)
@@ -230,26 +242,27 @@ class Task(Generic[OutputT]):
         resolved: ResolvedModel,
         messages: list[ModelMessage],
         settings: ModelSettings,
-        variables: dict[str, Any],
+        variables_json: str,
         user_id: str | None,
         session_id: str | None,
     ) -> ModelResponse:
         tracer = get_tracer("aiagents.tasks")
         with tracer.start_as_current_span(f"llm {resolved.model.model_name}") as span:
-            span.set_attribute(oi.SPAN_KIND, oi.LLM)
-            span.set_attribute(oi.LLM_MODEL_NAME, resolved.model.model_name)
-            span.set_attribute(oi.LLM_PROVIDER, resolved.provider)
-            span.set_attribute(oi.LLM_INVOCATION_PARAMETERS, json.dumps(settings, default=str))
-            span.set_attribute(oi.PROMPT_TEMPLATE, self.prompt.template)
-            span.set_attribute(oi.PROMPT_TEMPLATE_VERSION, self.prompt.version)
-            span.set_attribute(oi.PROMPT_TEMPLATE_VARIABLES, json.dumps(variables, ensure_ascii=False, default=str))
-            span.set_attribute(oi.PROMPT_ID, self.prompt.name)
-            if user_id:
-                span.set_attribute(oi.USER_ID, user_id)
-            if session_id:
-                span.set_attribute(oi.SESSION_ID, session_id)
-            span.set_attributes(get_llm_input_message_attributes(_openinference_messages(messages)))
-            span.set_attribute(oi.INPUT_VALUE, _last_user_text(messages))
+            if span.is_recording():
+                span.set_attributes({
+                    oi.SPAN_KIND: oi.LLM,
+                    oi.LLM_MODEL_NAME: resolved.model.model_name,
+                    oi.LLM_PROVIDER: resolved.provider,
+                    oi.LLM_INVOCATION_PARAMETERS: json.dumps(settings, default=str),
+                    oi.PROMPT_TEMPLATE: self.prompt.template,
+                    oi.PROMPT_TEMPLATE_VERSION: self.prompt.version,
+                    oi.PROMPT_TEMPLATE_VARIABLES: variables_json,
+                    oi.PROMPT_ID: self.prompt.name,
+                    **({oi.USER_ID: user_id} if user_id else {}),
+                    **({oi.SESSION_ID: session_id} if session_id else {}),
+                    **get_llm_input_message_attributes(_openinference_messages(messages)),
+                    oi.INPUT_VALUE: _last_user_text(messages),
+                })  # fmt: skip
             try:
                 response = await model_request(
                     resolved.model,
@@ -261,15 +274,17 @@ class Task(Generic[OutputT]):
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, str(exc)))
                 raise
-            usage = usage_of(response)
-            span.set_attribute(oi.LLM_TOKEN_COUNT_PROMPT, usage.input_tokens)
-            span.set_attribute(oi.LLM_TOKEN_COUNT_COMPLETION, usage.output_tokens)
-            span.set_attribute(oi.LLM_TOKEN_COUNT_TOTAL, usage.total_tokens)
-            if usage.cost_usd is not None:
-                span.set_attribute(oi.LLM_COST_TOTAL, usage.cost_usd)
-            span.set_attributes(get_llm_output_message_attributes(_openinference_messages([response])))
-            span.set_attribute(oi.OUTPUT_VALUE, _response_text(response))
-            span.set_status(Status(StatusCode.OK))
+            if span.is_recording():
+                usage = usage_of(response)
+                span.set_attributes({
+                    oi.LLM_TOKEN_COUNT_PROMPT: usage.input_tokens,
+                    oi.LLM_TOKEN_COUNT_COMPLETION: usage.output_tokens,
+                    oi.LLM_TOKEN_COUNT_TOTAL: usage.total_tokens,
+                    **({oi.LLM_COST_TOTAL: usage.cost_usd} if usage.cost_usd is not None else {}),
+                    **get_llm_output_message_attributes(_openinference_messages([response])),
+                    oi.OUTPUT_VALUE: _response_text(response),
+                })  # fmt: skip
+                span.set_status(Status(StatusCode.OK))
             return response
 
     def _validate(self, response: ModelResponse) -> tuple[Any, RetryPart | None, str | None, str]:

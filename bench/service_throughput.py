@@ -81,12 +81,13 @@ class Arm:
             env["PYTHONPATH"] = str(self.tree)
             where = subprocess.run(
                 [sys.executable, "-c", "import aiagents; print(aiagents.__file__)"], env=env, capture_output=True,
-                text=True, check=True,
+                text=True, check=True, cwd=self.data,
             ).stdout  # fmt: skip
             assert where.startswith(str(self.tree)), f"{self.name}: serving {where.strip()}, not {self.tree}"
         cmd = [sys.executable, "-c", "from aiagents.cli import main; main()", "serve", "--port", str(self.port),
                "--no-access-log"]  # fmt: skip
-        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # cwd: `python -c` puts the working directory first on sys.path, which would shadow PYTHONPATH's tree
+        self.proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.data)
 
     def wait_ready(self) -> None:
         url = f"http://127.0.0.1:{self.port}"

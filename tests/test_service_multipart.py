@@ -272,3 +272,37 @@ def test_prune_media_command(monkeypatch: pytest.MonkeyPatch) -> None:
     data = json.loads(result.stdout)
     assert (data["removed"], data["bytes_freed"], data["kept"]) == (1, 100, 1)
     assert data["media_dir"] == str(store.root)
+
+
+def test_upload_request_is_one_chain_span_with_its_llm_span_and_no_image_bytes_in_the_chain(
+    client: httpx.Client, service: Service, photos: dict[str, Path]
+) -> None:
+    """Runs last: it stops the module's service so the batched spans reach the spool (Phoenix is down)."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    data = photos["chair"].read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    r = client.post(TASK, headers=A, files={"photo": ("chair.png", data, "image/png")}, data={"user_id": "u-span"})
+    assert r.status_code == 200, r.text
+    trace_id = r.json()["trace_id"]
+    service.stop()  # SIGTERM: graceful, the span processor flushes into the spool
+    spans = [
+        span
+        for path in sorted((service.data_dir / "spool").glob("*.otlp"))
+        for rs in ExportTraceServiceRequest.FromString(path.read_bytes()).resource_spans
+        for ss in rs.scope_spans
+        for span in ss.spans
+        if span.trace_id.hex() == trace_id
+    ]
+    attrs = [{kv.key: kv.value.string_value or kv.value.int_value for kv in s.attributes} for s in spans]
+    kinds = sorted(a["openinference.span.kind"] for a in attrs)
+    assert kinds == ["CHAIN", "LLM"]  # the request span is the task's chain: no second CHAIN, no HTTP spans
+    (root,) = [s for s in spans if not s.parent_span_id]
+    (llm,) = [s for s in spans if s.parent_span_id]
+    assert llm.parent_span_id == root.span_id and root.name == "task listing-from-photo"
+    chain = attrs[spans.index(root)]
+    assert chain["prompt.id"] == "listing-from-photo" and chain["user.id"] == "u-span"
+    assert json.loads(chain["input.value"])["photo"]["sha256"] == sha  # a reference, not the bytes
+    assert base64.b64encode(data)[40:120].decode() not in chain["input.value"]
+    assert json.loads(chain["metadata"])["request_id"] == r.json()["request_id"]
+    assert json.loads(chain["output.value"])["category"] == "furniture"

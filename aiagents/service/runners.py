@@ -8,6 +8,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from opentelemetry import trace
+
 from aiagents.errors import PromptNotFoundError
 from aiagents.models import CallUsage
 from aiagents.service.errors import ServiceError
@@ -68,6 +70,8 @@ class TaskRunner:
     ) -> Served:
         """Run task `name`; `prompt`/`version`/`model` are an experiment variant's overrides."""
         task = self.variant_task(prompt or name, version) if (prompt or version) else self.task(name)
+        current = trace.get_current_span()  # the request's span (`_serve`): the task records on it, no span of its own
+        kwargs.setdefault("span", current if current.is_recording() else None)
         result = await task.run(inputs, model=model or self.model, **kwargs)
         return Served(
             output=result.output_json(),
