@@ -135,6 +135,11 @@ def test_dashboard_refuses_without_the_admin_key(served) -> None:
     assert bad.status_code == 401 and "set-cookie" not in bad.headers
     forged = httpx.get(url, cookies={"aiagents_dashboard": "k_x.9999999999.deadbeef"})
     assert forged.status_code == 401
+    data = httpx.get(f"{url}/data.json", headers=auth(ADMIN_KEY)).json()
+    assert data["summary"]["requests"] == 30 and data["breakdowns"]["variant"]["candidate"]["error_rate"] == 1.0
+    assert abs(data["since"] - (time.time() - 7 * 86400)) < 60  # default window: the last week
+    hour = httpx.get(f"{url}/data.json", params={"hours": "1"}, headers=auth(ADMIN_KEY)).json()
+    assert abs(hour["since"] - (time.time() - 3600)) < 60 and hour["summary"]["requests"] == 30
 
 
 def test_dashboard_in_chromium_draws_charts_links_traces_and_stays_local(served, tmp_path: Path) -> None:

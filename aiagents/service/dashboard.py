@@ -499,23 +499,28 @@ class DashboardGate:
             headers={"www-authenticate": "Bearer"},
         )
 
-    async def _data(self) -> dict[str, Any]:
+    async def _data(self, request: Request) -> dict[str, Any]:
+        """`?hours=N` (default 168: the last week) sets the window."""
         state = self.state
+        try:
+            hours = min(max(float(request.query_params.get("hours", "168")), 0.01), 24 * 366)
+        except ValueError:
+            hours = 168.0
         if state.writer is not None:
             await asyncio.to_thread(state.writer.flush, 5)
-        return await asyncio.to_thread(dashboard_data, state.store)
+        return await asyncio.to_thread(dashboard_data, state.store, since=time.time() - hours * 3600)
 
     async def page(self, request: Request) -> Response:
         admin, given = self._who(request)
         if not admin:
             return self._refuse(request, given)
-        return HTMLResponse(render_dashboard(await self._data(), self.phoenix), headers=_SECURITY_HEADERS)
+        return HTMLResponse(render_dashboard(await self._data(request), self.phoenix), headers=_SECURITY_HEADERS)
 
     async def data(self, request: Request) -> Response:
         admin, given = self._who(request)
         if not admin:
             return self._refuse(request, given)
-        return JSONResponse(await self._data())
+        return JSONResponse(await self._data(request))
 
     async def login_form(self, request: Request) -> Response:
         return HTMLResponse(_login_page(), headers=_SECURITY_HEADERS)
