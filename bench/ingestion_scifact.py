@@ -6,7 +6,7 @@ of the unchanged corpus (must be >= 20x faster). Model loading is timed apart fr
 
     HF_HUB_OFFLINE=1 python bench/ingestion_scifact.py [--limit N] [--embedders minilm-st,minilm-onnx]
 
-Prints a table and writes bench/results/ingestion_scifact.json (not with --limit).
+Prints a table and writes bench/results/ingestion_scifact.json after each embedder (not with --limit).
 """
 
 from __future__ import annotations
@@ -90,6 +90,32 @@ def run(embedder_name: str, limit: int | None, chunker_name: str, console: Conso
     }
 
 
+def save(row: dict, chunker: str) -> None:
+    """Merge one embedder's row into the results file (rows of other embedders are kept)."""
+    import torch
+
+    data = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+    if data.get("chunker") != chunker:
+        data = {}
+    runs = [r for r in data.get("runs", []) if r["embedder"] != row["embedder"]] + [row]
+    row["date"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    data = {
+        "benchmark": "ingestion_scifact",
+        "command": "HF_HUB_OFFLINE=1 python bench/ingestion_scifact.py [--embedders minilm-st,minilm-onnx]",
+        "corpus": str(CORPUS.relative_to(ROOT.parent)),
+        "chunker": chunker,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "python": platform.python_version(),
+            "note": "2 cores shared with other engineers' work running at the same time",
+        },
+        "runs": sorted(runs, key=lambda r: r["embedder"]),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(data, indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="only the first N documents (no results file)")
@@ -99,8 +125,14 @@ def main() -> None:
     console = Console(stderr=True)
     if not CORPUS.is_file():
         sys.exit(f"{CORPUS} not found: the SciFact corpus is expected under ../shared/data/scifact")
-    rows = [run(name, args.limit, args.chunker, console) for name in args.embedders.split(",")]
-    table = Table(title=f"SciFact ingestion ({rows[0]['docs']} docs, chunker {args.chunker})")
+    signature = get_chunker(args.chunker).signature
+    rows = []
+    for name in args.embedders.split(","):
+        rows.append(run(name, args.limit, args.chunker, console))
+        console.print(json.dumps(rows[-1]))
+        if args.limit is None:  # saved after each embedder: a later failure keeps earlier results
+            save(rows[-1], signature)
+    table = Table(title=f"SciFact ingestion ({rows[0]['docs']} docs, chunker {signature})")
     for col in ("embedder", "chunks", "first run s", "docs/s", "chunks/s", "re-run s", "speed-up", "load s"):
         table.add_column(col, justify="right")
     for r in rows:
@@ -116,29 +148,6 @@ def main() -> None:
         )
     Console().print(table)
     if args.limit is None:
-        import torch
-
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(
-            json.dumps(
-                {
-                    "benchmark": "ingestion_scifact",
-                    "command": "HF_HUB_OFFLINE=1 python bench/ingestion_scifact.py",
-                    "corpus": str(CORPUS.relative_to(ROOT.parent)),
-                    "chunker": get_chunker(args.chunker).signature,
-                    "machine": {
-                        "cpus": os.cpu_count(),
-                        "torch_threads": torch.get_num_threads(),
-                        "python": platform.python_version(),
-                        "note": "2 cores shared with other work running at the same time",
-                    },
-                    "date": time.strftime("%Y-%m-%d %H:%M:%S"),
-                    "runs": rows,
-                },
-                indent=2,
-            )
-            + "\n"
-        )
         console.print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
