@@ -17,7 +17,9 @@ people's unfinished work). All servers start first; the load then goes round-rob
 The load generator is a minimal HTTP/1.1 keep-alive client on asyncio streams (like wrk, it costs far less
 CPU per request than an HTTP library, and it shares the machine's CPUs with the server). Online evals are
 switched off (AIAGENTS_ONLINE_EVAL_RATE=0): this measures the request log and tracing. Without
---phoenix-url a local Phoenix is started for the `full` arms. Numbers are for this machine only.
+--phoenix-url a local Phoenix is started for the `full` arms; it shares the CPUs, so its CPU time over the
+run is reported per `full` request. Each arm also reports its server's CPU time per request (all threads:
+request path, log writer, span exporter). Numbers are for this machine only.
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ class Arm:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     seconds: float = 0.0
+    cpu_start: float = 0.0
+    cpu_seconds: float = 0.0
+    """CPU time of the server process (all its threads) from the first measured request to the end."""
 
     def start(self) -> None:
         self.port = free_port()
@@ -100,6 +105,8 @@ class Arm:
         raise RuntimeError(f"{self.name}: service did not start")
 
     def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None and self.cpu_start:
+            self.cpu_seconds = process_cpu(self.proc.pid) - self.cpu_start
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(120)
@@ -108,7 +115,14 @@ class Arm:
         n = len(self.latencies)
         q = statistics.quantiles(self.latencies, n=100, method="inclusive")
         return {"requests": n, "errors": self.errors, "seconds": round(self.seconds, 3),
-                "rps": round(n / self.seconds, 1), "p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2)}  # fmt: skip
+                "rps": round(n / self.seconds, 1), "p50_ms": round(q[49], 2), "p95_ms": round(q[94], 2),
+                "server_cpu_ms_per_request": round(1000 * self.cpu_seconds / n, 3)}  # fmt: skip
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of process `pid` (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 REQUEST = (
@@ -179,6 +193,7 @@ def main() -> None:
     args = parser.parse_args()
     load_at_start = os.getloadavg()
     phoenix = None
+    phoenix_cpu: float | None = None
     url = args.phoenix_url
     if url is None:
         from aiagents.tracing.phoenix_server import start_phoenix
@@ -203,11 +218,16 @@ def main() -> None:
             arm.wait_ready()
             asyncio.run(load(arm, 0, 2, warmup=50))
         per_round = args.requests // args.rounds
+        for arm in arms:
+            arm.cpu_start = process_cpu(arm.proc.pid)  # type: ignore[union-attr]
+        phoenix_cpu_start = process_cpu(phoenix.process.pid) if phoenix is not None else None
         for r in range(args.rounds):
             order = arms[r % len(arms) :] + arms[: r % len(arms)]
             for arm in order:
                 asyncio.run(load(arm, per_round, args.clients))
             print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
+        time.sleep(8)  # the span processors' last batches (every 5 s) and Phoenix's ingestion of them
+        phoenix_cpu = process_cpu(phoenix.process.pid) - phoenix_cpu_start if phoenix is not None else None  # type: ignore[operator]
     finally:
         for arm in arms:
             arm.stop()
@@ -219,17 +239,20 @@ def main() -> None:
         "logging_tracing_cost_pct": round(100 * (1 - rps["full"] / rps["off"]), 1),
         "phoenix_down_vs_up_pct": round(100 * (rps["phoenix_down"] / rps["full"] - 1), 1),
     }
+    if phoenix_cpu is not None:  # Phoenix runs on the same CPUs: its ingestion of the `full` arms' spans
+        full_requests = sum(len(a.latencies) for a in arms if a.name.endswith("full"))
+        summary["phoenix_cpu_ms_per_full_request"] = round(1000 * phoenix_cpu / full_requests, 3)
     if args.baseline:
         summary |= {
             "before_logging_tracing_cost_pct": round(100 * (1 - rps["before_full"] / rps["before_off"]), 1),
             "full_after_over_before": round(rps["full"] / rps["before_full"], 2),
             "off_after_over_before": round(rps["off"] / rps["before_off"], 2),
         }
-    print(f"\n{'arm':13s} {'req/s':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'errors':>7s} {'logged':>7s}")
+    print(f"\n{'arm':13s} {'req/s':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'cpu ms':>7s} {'errors':>7s} {'logged':>7s}")
     for name, r in results.items():
         print(
-            f"{name:13s} {r['rps']:8.1f} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['errors']:7.0f} "
-            f"{r['logged'] if r['logged'] is not None else '-'!s:>7s}"
+            f"{name:13s} {r['rps']:8.1f} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['server_cpu_ms_per_request']:7.3f} "
+            f"{r['errors']:7.0f} {r['logged'] if r['logged'] is not None else '-'!s:>7s}"
         )
     print(json.dumps(summary))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -113,25 +113,17 @@ async def _serve(
     error: ServiceError | None = None
     tracer = get_tracer("aiagents.service")
     with tracer.start_as_current_span(f"{endpoint} {name}") as span:
-        span.set_attribute(oi.SPAN_KIND, oi.CHAIN)
-        span.set_attribute(oi.INPUT_VALUE, state.dumps(state.clean(inputs)))
-        span.set_attribute(oi.INPUT_MIME_TYPE, "application/json")
-        span.set_attribute(
-            oi.METADATA,
-            state.dumps(
-                {
-                    "request_id": request_id,
-                    "endpoint": endpoint,
-                    "name": name,
-                    "variant": variant,
-                    "experiment": experiment,
-                }
-            ),
-        )
-        if user_id:
-            span.set_attribute(oi.USER_ID, user_id)
-        if session_id:
-            span.set_attribute(oi.SESSION_ID, session_id)
+        if span.is_recording():  # one call: a span takes each attribute under its lock
+            metadata_ = {"request_id": request_id, "endpoint": endpoint, "name": name, "variant": variant,
+                         "experiment": experiment}  # fmt: skip
+            span.set_attributes({
+                oi.SPAN_KIND: oi.CHAIN,
+                oi.INPUT_VALUE: state.dumps(state.clean(inputs)),
+                oi.INPUT_MIME_TYPE: "application/json",
+                oi.METADATA: state.dumps(metadata_),
+                **({oi.USER_ID: user_id} if user_id else {}),
+                **({oi.SESSION_ID: session_id} if session_id else {}),
+            })  # fmt: skip
         trace_id = trace_id_hex(span)
         context = span.get_span_context()
         span_id = f"{context.span_id:016x}" if context.is_valid else None
