@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -71,13 +72,26 @@ def annotation_records(results: Iterable[CaseResult]) -> list[dict[str, Any]]:
     return records
 
 
+_SEND_ATTEMPTS = 6
+
+
 def _send(records: list[dict[str, Any]], url: str) -> None:
     from aiagents.tracing import current_tracing
 
     tracing = current_tracing()
     if tracing is not None:  # the spans must be in Phoenix before annotations can point at them
         tracing.flush()
-    _client(url).spans.log_span_annotations(span_annotations=records, sync=True)
+    client = _client(url)
+    # Phoenix inserts received spans from a background queue, so an annotation sent right after its
+    # span can be refused for a moment: retry briefly before the caller queues it for later.
+    for attempt in range(_SEND_ATTEMPTS):
+        try:
+            client.spans.log_span_annotations(span_annotations=records, sync=True)
+            return
+        except Exception:
+            if attempt == _SEND_ATTEMPTS - 1:
+                raise
+            time.sleep(0.5)
 
 
 def send_annotations(results: Iterable[CaseResult], url: str, *, queue: Path | None = None) -> dict[str, int]:
@@ -122,7 +136,9 @@ def flush_annotation_queue(url: str, *, queue: Path | None = None, batch: int = 
 
 
 def _as_mapping(value: Any, key: str) -> dict[str, Any]:
-    return dict(value) if isinstance(value, dict) else {key: value}
+    """A JSON-able mapping for Phoenix: non-JSON values (e.g. `MediaFile` paths) become their string form."""
+    mapping = dict(value) if isinstance(value, dict) else {key: value}
+    return json.loads(json.dumps(mapping, default=str))
 
 
 def push_dataset(dataset: Dataset, url: str) -> Any:
