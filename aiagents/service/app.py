@@ -378,11 +378,12 @@ def _router() -> APIRouter:
         await state.agents.agent(body.agent, body.index)  # unknown agent or index: answered before logging
         assignment = state.route(f"agent/{body.agent}", body.user_id)
         model = {"model": assignment.variant.model} if assignment is not None and assignment.variant.model else {}
+        toolset = assignment.variant.toolset if assignment is not None else None
 
         async def run() -> Served:
             return await state.agents.run(
-                body.agent, body.index, body.message, session_id=body.session_id, user_id=body.user_id,
-                metadata=body.metadata or None, **model,
+                body.agent, body.index, body.message, toolset=toolset, session_id=body.session_id,
+                user_id=body.user_id, metadata=body.metadata or None, **model,
             )  # fmt: skip
 
         inputs = {"message": body.message, "agent": body.agent, "index": body.index}

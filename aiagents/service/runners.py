@@ -168,17 +168,18 @@ class AgentRunner:
         self._agents: dict[tuple[str, str], Any] = {}
         self._lock = asyncio.Lock()
 
-    async def agent(self, name: str, index: str) -> Any:
+    async def agent(self, name: str, index: str, toolset: str | None = None) -> Any:
+        """The agent `name` over `index`; `toolset` (an experiment variant's) names the tools it may use."""
         if name not in AGENTS:
             raise ServiceError(404, "unknown_agent", f"no agent named {name!r}; known: {sorted(AGENTS)}")
-        key = (name, index)
+        key = (name, index, toolset or "")
         if key not in self._agents:
             async with self._lock:
                 if key not in self._agents:
-                    self._agents[key] = await asyncio.to_thread(self._build, name, index)
+                    self._agents[key] = await asyncio.to_thread(self._build, name, index, toolset)
         return self._agents[key]
 
-    def _build(self, name: str, index: str) -> Any:
+    def _build(self, name: str, index: str, toolset: str | None = None) -> Any:
         if not agent_available():
             raise ServiceError(
                 501, "not_implemented", "the agents layer (aiagents.agents, tools.docs) is not installed"
@@ -187,15 +188,23 @@ class AgentRunner:
         from tools.docs import docs_toolset
 
         retriever = open_retriever(index)
+        tools: Any = docs_toolset(retriever)
+        if toolset:
+            allowed = {t.strip() for t in toolset.split(",") if t.strip()} - {"none"}
+            unknown = sorted(allowed - set(tools.tools))
+            if unknown:
+                raise ServiceError(
+                    500, "variant_misconfigured",
+                    f"experiment variant toolset names unknown tools {unknown}; known: {sorted(tools.tools)}",
+                )  # fmt: skip
+            tools = tools.filtered(lambda _ctx, tool_def: tool_def.name in allowed)
         try:
-            return PromptAgent(
-                AGENTS[name], toolsets=[docs_toolset(retriever)], output_type=DocsAnswer, model=self.model
-            )
+            return PromptAgent(AGENTS[name], toolsets=[tools], output_type=DocsAnswer, model=self.model)
         except PromptNotFoundError as exc:
             raise ServiceError(501, "not_implemented", f"agent prompt missing: {exc}") from None
 
-    async def run(self, name: str, index: str, message: str, **kwargs: Any) -> Served:
-        agent = await self.agent(name, index)
+    async def run(self, name: str, index: str, message: str, toolset: str | None = None, **kwargs: Any) -> Served:
+        agent = await self.agent(name, index, toolset)
         result = await agent.run(message, **kwargs)
         output = result.output
         if hasattr(output, "model_dump"):
