@@ -145,6 +145,9 @@ def register(app: typer.Typer) -> None:
             access_log=access_log,
             log_level=log_level,
             timeout_graceful_shutdown=30,
+            # Longer than clients' keep-alive expiry (httpx: 5 s, the same as uvicorn's default): with equal
+            # values the server can close an idle connection just as a client reuses it (a lost request).
+            timeout_keep_alive=75,
         )
 
     from aiagents.cli.demo_cmd import DEMO_STEPS
