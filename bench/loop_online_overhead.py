@@ -37,7 +37,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from aiagents.rollout import ExperimentStore, Variant  # noqa: E402
-from tests.test_service_support import free_port  # noqa: E402
+from aiagents.tracing.phoenix_server import free_port  # noqa: E402
 
 KEY = "bench-client-key"
 RESULTS = Path(__file__).parent / "results" / "loop_online_overhead.json"
