@@ -24,6 +24,7 @@ from pydantic_ai import messages as _m
 from pydantic_ai.usage import RunUsage
 
 from aiagents.errors import UserError
+from aiagents.usage import CallUsage
 
 __all__ = [
     "Usage",
@@ -46,35 +47,8 @@ class TrajectoryFileError(UserError):
     """A trajectory JSON file cannot be read (names the file and the problem)."""
 
 
-@dataclass(kw_only=True)
-class Usage:
-    """Token and request counts (of one model turn, or summed over a run)."""
-
-    requests: int = 0
-    """Model requests made (1 for a single turn)."""
-    input_tokens: int = 0
-    """Prompt tokens, cached ones included."""
-    output_tokens: int = 0
-    """Completion tokens."""
-    cost_usd: float | None = None
-    """Cost in US dollars when the provider or a price table gave one."""
-
-    @property
-    def total_tokens(self) -> int:
-        return self.input_tokens + self.output_tokens
-
-    def __add__(self, other: Usage) -> Usage:
-        cost = (
-            None
-            if self.cost_usd is None and other.cost_usd is None
-            else ((self.cost_usd or 0.0) + (other.cost_usd or 0.0))
-        )
-        return Usage(
-            requests=self.requests + other.requests,
-            input_tokens=self.input_tokens + other.input_tokens,
-            output_tokens=self.output_tokens + other.output_tokens,
-            cost_usd=cost,
-        )
+Usage = CallUsage
+"""Token and request counts of one model turn or summed over a run (the model layer's `CallUsage`)."""
 
 
 @dataclass(kw_only=True)
