@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from aiagents.errors import UserError
-from aiagents.logstore import LogStore, new_id
+from aiagents.logstore import LogStore, json_or_text, new_id
 from aiagents.online.scores import write_scores
 
 __all__ = [
@@ -118,17 +118,8 @@ def queue_items(store: LogStore, *, status: str | None = None) -> list[dict[str,
         params,
     )
     for row in rows:
-        row["correct_output"] = _json(row.get("correct_output"))
+        row["correct_output"] = json_or_text(row.get("correct_output"))
     return rows
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
 
 
 def next_item(store: LogStore) -> dict[str, Any] | None:

@@ -7,7 +7,7 @@ store.stats()                   # {"requests": N, "feedback": N, "errors": N, ..
 
 from aiagents.logstore.annotations import CORRECTION_ANNOTATION, THUMBS_ANNOTATION, FeedbackAnnotator, annotations_for
 from aiagents.logstore.migrations import MIGRATIONS
-from aiagents.logstore.records import FeedbackRecord, RequestRecord, new_id
+from aiagents.logstore.records import FeedbackRecord, RequestRecord, json_or_text, new_id
 from aiagents.logstore.store import (
     DatabaseURLError,
     LogStore,
@@ -23,6 +23,7 @@ __all__ = [
     "RequestRecord",
     "FeedbackRecord",
     "new_id",
+    "json_or_text",
     # store
     "LogStore",
     "open_store",

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["RequestRecord", "FeedbackRecord", "new_id", "now"]
+__all__ = ["RequestRecord", "FeedbackRecord", "new_id", "now", "json_or_text"]
 
 
 def new_id() -> str:
     """A random 32-hex-digit id."""
     return uuid.uuid4().hex
+
+
+def json_or_text(value: Any) -> Any:
+    """A value kept as JSON text (a column, a span attribute) parsed back; text that is not JSON as is."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
 
 
 def now() -> float:

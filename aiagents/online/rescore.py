@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic_evals.evaluators import Evaluator
 
-from aiagents.logstore import LogStore
+from aiagents.logstore import LogStore, json_or_text
 from aiagents.online.evaluators import context_for, evaluate_all
 from aiagents.online.scores import score_annotation, write_scores
 from aiagents.trajectory import FinalOutput, Trajectory, UserPrompt
@@ -47,15 +47,6 @@ class RescoreResult:
         }  # fmt: skip
 
 
-def _loads(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
 def rows_from_phoenix(client: Any, project: str, since: float | None) -> list[dict[str, Any]]:
     """One row per served request in the project: the root spans the service wrote (metadata.request_id)."""
     from datetime import UTC, datetime
@@ -67,7 +58,7 @@ def rows_from_phoenix(client: Any, project: str, since: float | None) -> list[di
     rows: list[dict[str, Any]] = []
     roots = frame[frame["parent_id"].isna()] if "parent_id" in frame else frame
     for _, span in roots.iterrows():
-        meta = _loads(span.get("attributes.metadata"))
+        meta = json_or_text(span.get("attributes.metadata"))
         if not isinstance(meta, dict) or "request_id" not in meta:
             continue
         trace_id = span.get("context.trace_id")
@@ -81,8 +72,8 @@ def rows_from_phoenix(client: Any, project: str, since: float | None) -> list[di
             {
                 "request_id": meta["request_id"], "endpoint": meta.get("endpoint"), "name": meta.get("name"),
                 "variant": meta.get("variant"), "experiment": meta.get("experiment"),
-                "input": _loads(span.get("attributes.input.value")),
-                "output": _loads(span.get("attributes.output.value")),
+                "input": json_or_text(span.get("attributes.input.value")),
+                "output": json_or_text(span.get("attributes.output.value")),
                 "span_id": span.get("context.span_id"), "trace_id": trace_id,
                 "prompt_name": meta.get("prompt_name"), "prompt_version": meta.get("prompt_version"),
                 "error_code": None if span.get("status_code") != "ERROR" else "error",
