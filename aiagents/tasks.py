@@ -161,7 +161,8 @@ class Task(Generic[OutputT]):
 
         `span`: an open span of the caller's (e.g. the service's request span) to record this call on instead
         of a CHAIN span of its own (one span less per call); the caller's input, metadata and user/session
-        attributes on it are kept, and the LLM spans become its children.
+        attributes on it are kept, the LLM spans become its children, and the caller records the output and
+        status on it (a failure is still recorded here).
         """
         variables = inputs.model_dump(mode="json") if isinstance(inputs, BaseModel) else dict(inputs or {})
         system, user = self.prompt.render(variables)
@@ -207,12 +208,13 @@ class Task(Generic[OutputT]):
                 messages.append(response)
                 output, retry, last_text, errors = self._validate(response)
                 if retry is None:
-                    chain.set_attribute(
-                        oi.OUTPUT_VALUE,
-                        json.dumps(self._adapter.dump_python(output, mode="json"), ensure_ascii=False),
-                    )
-                    chain.set_attribute(oi.OUTPUT_MIME_TYPE, "application/json")
-                    chain.set_status(Status(StatusCode.OK))
+                    if own and chain.is_recording():
+                        chain.set_attributes({
+                            oi.OUTPUT_VALUE: json.dumps(self._adapter.dump_python(output, mode="json"),
+                                                        ensure_ascii=False),
+                            oi.OUTPUT_MIME_TYPE: "application/json",
+                        })  # fmt: skip
+                        chain.set_status(Status(StatusCode.OK))
                     return TaskResult(
                         output=output,
                         prompt_name=self.prompt.name,
@@ -412,12 +414,14 @@ def _openinference_messages(messages: list[ModelMessage]) -> list[dict[str, Any]
                 elif isinstance(part, RetryFeedbackPart):
                     result.append({"role": "user", "content": str(part.content)})
         else:
-            entry: dict[str, Any] = {"role": "assistant", "content": _response_text(message)}
+            entry: dict[str, Any] = {"role": "assistant"}
             calls = [p for p in message.parts if isinstance(p, ToolCallPart)]
+            text = "\n".join(p.content for p in message.parts if isinstance(p, TextPart))
+            if text or not calls:  # a reply that is only tool calls has no content to show
+                entry["content"] = text
             if calls:
-                entry["content"] = "\n".join(p.content for p in message.parts if isinstance(p, TextPart))
                 entry["tool_calls"] = [
-                    {"id": c.tool_call_id, "function": {"name": c.tool_name, "arguments": c.args_as_dict()}}
+                    {"id": c.tool_call_id, "function": {"name": c.tool_name, "arguments": c.args_as_json_str()}}
                     for c in calls
                 ]
             result.append(entry)

@@ -8,8 +8,8 @@ Arms, each a fresh `aiagents serve` (1 worker, no access log) on its own data fo
 With `--baseline REF` the `full` and `off` arms also run on the code of git revision REF (exported with
 `git archive`), side by side in the same run: before/after ratios under the same machine load. With
 `--candidate REF` the current arms run on REF too instead of the working tree (which may hold other
-people's unfinished work). All servers start first; the load then goes round-robin in `--rounds` slices
-(each slice a different arm order), so a change of machine load hits every arm alike.
+people's unfinished work). All servers start first; the load then goes to every arm in turn, in `--rounds` slices
+(each slice a different, seeded random order of the arms), so a change of machine load hits every arm alike.
 
     python bench/service_throughput.py [--requests 2000] [--clients 32] [--rounds 4]
                                        [--baseline REF] [--candidate REF] [--phoenix-url URL]
@@ -29,6 +29,7 @@ import asyncio
 import json
 import os
 import platform
+import random
 import signal
 import socket
 import statistics
@@ -222,7 +223,9 @@ def main() -> None:
             arm.cpu_start = process_cpu(arm.proc.pid)  # type: ignore[union-attr]
         phoenix_cpu_start = process_cpu(phoenix.process.pid) if phoenix is not None else None
         for r in range(args.rounds):
-            order = arms[r % len(arms) :] + arms[: r % len(arms)]
+            # A new order each round: the arm that runs right after a `full` one shares the CPUs with Phoenix
+            # ingesting that arm's spans, so no arm may always follow the same one.
+            order = random.Random(r).sample(arms, len(arms))
             for arm in order:
                 asyncio.run(load(arm, per_round, args.clients))
             print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)

@@ -64,7 +64,7 @@ class FeedbackAnnotator:
         batch_size: int = 200,
         timeout: float = 5.0,
     ) -> None:
-        from phoenix.client import Client
+        from aiagents.tracing.span_annotations import SpanAnnotationSender
 
         self.store = store
         self.base_url = base_url.rstrip("/")
@@ -73,7 +73,7 @@ class FeedbackAnnotator:
         self.batch_size = batch_size
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers)
-        self._client = Client(base_url=self.base_url, http_client=self._http)
+        self._sender = SpanAnnotationSender(self.base_url, http=self._http)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -91,7 +91,7 @@ class FeedbackAnnotator:
             ids = [row["feedback_id"] for row in rows]
             try:
                 if data:
-                    self._client.spans.log_span_annotations(span_annotations=data, sync=True)  # type: ignore[arg-type]
+                    self._sender.log_span_annotations(data)
             except (httpx.HTTPError, ValueError) as exc:
                 self.failed_attempts += 1
                 self.store.mark_annotated(ids, ok=False)

@@ -13,6 +13,7 @@ from typing import Any
 
 from aiagents.logstore import LogStore, new_id
 from aiagents.online.evaluators import ScoreValue
+from aiagents.tracing.span_annotations import SpanAnnotationSender
 
 __all__ = [
     "write_scores",
@@ -102,15 +103,15 @@ def score_annotation(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def send_score_annotations(store: LogStore, client: Any, *, limit: int = 500) -> int:
-    """Send what is pending (one batch) through a `phoenix.client.Client`; returns rows delivered.
+def send_score_annotations(store: LogStore, sender: SpanAnnotationSender, *, limit: int = 500) -> int:
+    """Send what is pending (one batch) to Phoenix; returns rows delivered.
 
-    Raises what the client raises when Phoenix is down; the rows stay pending for the next pass.
+    Raises what the sender raises when Phoenix is down; the rows stay pending for the next pass.
     """
     rows = pending_score_annotations(store, limit=limit)
     if not rows:
         return 0
-    client.spans.log_span_annotations(span_annotations=[score_annotation(r) for r in rows], sync=True)
+    sender.log_span_annotations([score_annotation(r) for r in rows])
     marks = ", ".join("?" for _ in rows)
     store.execute_many(
         f"UPDATE scores SET annotated_at = ? WHERE score_id IN ({marks})",

@@ -22,6 +22,7 @@ from pydantic_evals.evaluators import Evaluator
 from aiagents.logstore import LogStore
 from aiagents.online.evaluators import context_for, evaluate_all
 from aiagents.online.scores import send_score_annotations, write_many_scores
+from aiagents.tracing.span_annotations import SpanAnnotationSender
 
 __all__ = ["OnlineEvalWorker", "sampled"]
 
@@ -59,6 +60,7 @@ class OnlineEvalWorker:
         self.sample_rate = sample_rate
         self.phoenix_url = phoenix_url
         self.phoenix_api_key = phoenix_api_key
+        self._sender: SpanAnnotationSender | None = None
         self.annotate_interval = annotate_interval
         self.batch_size = batch_size
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
@@ -113,10 +115,11 @@ class OnlineEvalWorker:
         self._send_annotations()
         self._thread = None
 
-    def _client(self) -> Any:
-        from phoenix.client import Client
-
-        return Client(base_url=self.phoenix_url, api_key=self.phoenix_api_key)
+    def _client(self) -> SpanAnnotationSender:
+        if self._sender is None:
+            assert self.phoenix_url is not None
+            self._sender = SpanAnnotationSender(self.phoenix_url, api_key=self.phoenix_api_key)
+        return self._sender
 
     def _send_annotations(self) -> None:
         if not self.phoenix_url:

@@ -7,6 +7,7 @@ import functools
 from opentelemetry import trace
 
 from aiagents.tracing.setup import DEFAULT_PHOENIX_URL, Tracing, current_tracing, phoenix_url, setup, shutdown
+from aiagents.tracing.span_annotations import SpanAnnotationSender
 from aiagents.tracing.spool import PushReport, SpoolingExporter, push_spool, spool_status, traces_url
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "push_spool",
     "spool_status",
     "traces_url",
+    # annotations
+    "SpanAnnotationSender",
     # helpers
     "trace_id_hex",
 ]
