@@ -105,3 +105,15 @@ def test_empty_batch_and_unsupported_values() -> None:
 
     with pytest.raises(TypeError, match="cannot be exported"):
         otlp_wire._any_value(object())
+
+
+def test_repeated_and_changing_values_of_one_attribute() -> None:
+    """Values repeat from span to span (the encoder reuses their bytes) or change: both come out right."""
+    provider, memory = _provider("c")
+    tracer = provider.get_tracer("t")
+    for value in ("same", "same", "other", "same", 1, True, 1.0, "1", ("same",), "ü" * 200, "ü" * 200):
+        with tracer.start_as_current_span("s") as span:
+            span.set_attribute("k", value)
+    spans = memory.get_finished_spans()
+    assert encode_spans_bytes(spans) == encode_spans(spans).SerializeToString()
+    assert encode_spans_bytes(spans[::-1]) == encode_spans(spans[::-1]).SerializeToString()

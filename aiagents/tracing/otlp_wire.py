@@ -98,23 +98,40 @@ def _key_value(key: str, value: Any) -> bytes:
     return head + b"\x12" + _varint(len(body)) + body
 
 
+_LAST: dict[tuple[bytes, str], tuple[str, bytes]] = {}
+"""The last string value seen per (field tag, attribute name) and its encoded field: most attributes repeat from
+span to span (span kind, model, prompt template and version, system message, roles, MIME types)."""
+
+
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
-    """Repeated `KeyValue` fields (`_key_value` inlined for the common string value: this is the hot loop)."""
+    """Repeated `KeyValue` fields (`_key_value` inlined for string values: this is the hot loop)."""
     if not attributes:
         return b""
     # BoundedAttributes (a MutableMapping) iterates through the ABC's generic views, twice as slow as its dict
     items = getattr(attributes, "_dict", attributes).items()
     parts = []
-    keys = _KEYS
+    last = _LAST
     varint = _varint
     for key, value in items:
-        if isinstance(value, str) and key in keys:
+        if type(value) is str:
+            seen = last.get((tag, key))
+            if seen is not None and seen[0] == value:
+                parts.append(seen[1])
+                continue
+            head = _KEYS.get(key)
+            if head is None:
+                head = _field(b"\x0a", key.encode("utf-8", "surrogatepass"))
             encoded = value.encode("utf-8", "surrogatepass")
             body = b"\x0a" + varint(len(encoded)) + encoded
-            kv = keys[key] + b"\x12" + varint(len(body)) + body
+            kv = head + b"\x12" + varint(len(body)) + body
+            field = tag + varint(len(kv)) + kv
+            if len(last) < 10_000:
+                _KEYS.setdefault(key, head)
+                last[(tag, key)] = (value, field)
+            parts.append(field)
         else:
             kv = _key_value(key, value)
-        parts.append(tag + varint(len(kv)) + kv)
+            parts.append(tag + varint(len(kv)) + kv)
     return b"".join(parts)
 
 
