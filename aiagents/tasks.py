@@ -41,7 +41,7 @@ from aiagents.models import CallUsage, ResolvedModel, resolve_model, usage_of
 from aiagents.prompts import Prompt, PromptRegistry
 from aiagents.settings import get_settings
 from aiagents.tracing import attributes as oi
-from aiagents.tracing import get_tracer, trace_id_hex
+from aiagents.tracing import hot_tracer, trace_id_hex
 
 __all__ = ["Task", "TaskResult", "OUTPUT_TOOL_NAME"]
 
@@ -175,7 +175,7 @@ class Task(Generic[OutputT]):
         variables = {k: (media_summary(media[k]) if k in media else v) for k, v in variables.items()}
         resolved = self.resolve(model)
         settings: ModelSettings = {**self.prompt.parameters, **(self.model_settings or {})}  # type: ignore[typeddict-item]
-        tracer = get_tracer("aiagents.tasks")
+        tracer = hot_tracer("aiagents.tasks")
         started = time.perf_counter()
         meta = {"prompt": self.prompt.name, "prompt_version": self.prompt.version, "model": resolved.name}
         variables_json = json.dumps(variables, ensure_ascii=False, default=str)
@@ -248,7 +248,7 @@ class Task(Generic[OutputT]):
         user_id: str | None,
         session_id: str | None,
     ) -> ModelResponse:
-        tracer = get_tracer("aiagents.tasks")
+        tracer = hot_tracer("aiagents.tasks")
         with tracer.start_as_current_span(f"llm {resolved.model.model_name}") as span:
             if span.is_recording():
                 span.set_attributes({

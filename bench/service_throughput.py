@@ -13,6 +13,12 @@ people's unfinished work). All servers start first; the load then goes to every 
 
     python bench/service_throughput.py [--requests 2000] [--clients 32] [--rounds 4]
                                        [--baseline REF] [--candidate REF] [--phoenix-url URL]
+                                       [--phoenix-nice N]
+
+Phoenix (local unless --phoenix-url) runs at `--phoenix-nice` (default 19): it ingests spans with the CPU the
+service leaves idle, as a shared Phoenix on another machine would; before the next slice the bench waits until
+it has caught up, so no arm runs while Phoenix digests another arm's spans. Each traced arm writes to its own
+Phoenix project, and the spans that arrived are counted at the end (none may be missing).
 
 The load generator is a minimal HTTP/1.1 keep-alive client on asyncio streams (like wrk, it costs far less
 CPU per request than an HTTP library, and it shares the machine's CPUs with the server). Online evals are
@@ -126,6 +132,34 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def wait_idle(pid: int, *, busy_below: float = 0.05, window: float = 0.5, timeout: float = 180.0) -> float:
+    """Wait until process `pid` uses less than `busy_below` of a CPU over `window` seconds; returns seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        before = process_cpu(pid)
+        time.sleep(window)
+        if process_cpu(pid) - before < busy_below * window:
+            break
+    return time.monotonic() - started
+
+
+def phoenix_span_count(url: str, project: str) -> int:
+    """How many spans Phoenix holds in `project` (0 when the project does not exist)."""
+    total, cursor = 0, None
+    with httpx.Client(base_url=url, timeout=60) as client:
+        while True:
+            params: dict[str, str | int] = {"limit": 1000, **({"cursor": cursor} if cursor else {})}
+            response = client.get(f"/v1/projects/{project}/spans", params=params)
+            if response.status_code == 404:
+                return 0
+            response.raise_for_status()
+            body = response.json()
+            total += len(body["data"])
+            cursor = body.get("next_cursor")
+            if not cursor:
+                return total
+
+
 REQUEST = (
     f"POST /v1/tasks/{TASK} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {KEY}\r\n"
     f"Content-Type: application/json\r\nContent-Length: {{n}}\r\n\r\n"
@@ -191,6 +225,7 @@ def main() -> None:
     parser.add_argument("--baseline", default=None, help="A git revision to measure side by side (before).")
     parser.add_argument("--candidate", default=None, help="A git revision for the current arms (else the tree).")
     parser.add_argument("--phoenix-url", default=None)
+    parser.add_argument("--phoenix-nice", type=int, default=19, help="CPU niceness of the local Phoenix.")
     args = parser.parse_args()
     load_at_start = os.getloadavg()
     phoenix = None
@@ -199,7 +234,7 @@ def main() -> None:
     if url is None:
         from aiagents.tracing.phoenix_server import start_phoenix
 
-        phoenix = start_phoenix(Path(tempfile.mkdtemp(prefix="bench-phoenix-")))
+        phoenix = start_phoenix(Path(tempfile.mkdtemp(prefix="bench-phoenix-")), nice=args.phoenix_nice)
         url = phoenix.url
     base = {"AIAGENTS_API_KEYS": KEY, "AIAGENTS_MODEL": "offline", "HF_HUB_OFFLINE": "1",
             "AIAGENTS_ONLINE_EVAL_RATE": "0"}  # fmt: skip
@@ -212,6 +247,11 @@ def main() -> None:
     if args.baseline:
         before = export_tree(args.baseline)
         arms += [Arm("before_full", {**base, **full}, before), Arm("before_off", {**base, **off}, before)]
+    run_id = f"{int(time.time())}"
+    for arm in arms:  # each traced arm in its own Phoenix project: its spans are counted at the end
+        arm.env["AIAGENTS_PHOENIX_PROJECT"] = f"bench-{arm.name}-{run_id}"
+    drained = 0.0
+    spans: dict[str, int] = {}
     try:
         for arm in arms:
             arm.start()
@@ -228,15 +268,23 @@ def main() -> None:
             order = random.Random(r).sample(arms, len(arms))
             for arm in order:
                 asyncio.run(load(arm, per_round, args.clients))
+                if phoenix is not None and arm.name.endswith("full"):
+                    drained += wait_idle(phoenix.process.pid)  # Phoenix digests this slice before the next one
             print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
         time.sleep(8)  # the span processors' last batches (every 5 s) and Phoenix's ingestion of them
+        if phoenix is not None:
+            wait_idle(phoenix.process.pid)
         phoenix_cpu = process_cpu(phoenix.process.pid) - phoenix_cpu_start if phoenix is not None else None  # type: ignore[operator]
+        spans = {arm.name: phoenix_span_count(url, arm.env["AIAGENTS_PHOENIX_PROJECT"]) for arm in arms
+                 if arm.name.endswith("full")}  # fmt: skip
     finally:
         for arm in arms:
             arm.stop()
         if phoenix is not None:
             phoenix.stop()
     results = {arm.name: {**arm.result(), "logged": logged_rows(arm)} for arm in arms}
+    for name, count in spans.items():  # every answered request (and warm-up) logged its spans: 2 a request
+        results[name]["spans_in_phoenix"] = count
     rps = {name: r["rps"] for name, r in results.items()}
     summary: dict[str, float] = {
         "logging_tracing_cost_pct": round(100 * (1 - rps["full"] / rps["off"]), 1),
@@ -251,11 +299,21 @@ def main() -> None:
             "full_after_over_before": round(rps["full"] / rps["before_full"], 2),
             "off_after_over_before": round(rps["off"] / rps["before_off"], 2),
         }
-    print(f"\n{'arm':13s} {'req/s':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'cpu ms':>7s} {'errors':>7s} {'logged':>7s}")
+    if phoenix is not None:
+        summary["phoenix_nice"] = args.phoenix_nice
+        summary["waited_for_phoenix_s"] = round(drained, 1)
+    for name, count in spans.items():
+        expected = 2 * results[name]["logged"]
+        summary[f"{name}_spans_missing"] = expected - count
+        if count < expected:
+            print(f"WARNING: {name}: {count} spans in Phoenix, {expected} expected", file=sys.stderr)
+    print(f"\n{'arm':13s} {'req/s':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'cpu ms':>7s} {'errors':>7s} {'logged':>7s} "
+          f"{'spans':>7s}")  # fmt: skip
     for name, r in results.items():
         print(
             f"{name:13s} {r['rps']:8.1f} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['server_cpu_ms_per_request']:7.3f} "
-            f"{r['errors']:7.0f} {r['logged'] if r['logged'] is not None else '-'!s:>7s}"
+            f"{r['errors']:7.0f} {r['logged'] if r['logged'] is not None else '-'!s:>7s} "
+            f"{r.get('spans_in_phoenix', '-')!s:>7s}"
         )
     print(json.dumps(summary))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -51,7 +51,7 @@ from aiagents.service.models import (
 from aiagents.service.runners import Served
 from aiagents.service.state import ServiceState
 from aiagents.tracing import attributes as oi
-from aiagents.tracing import get_tracer, trace_id_hex
+from aiagents.tracing import hot_tracer, trace_id_hex
 
 __all__ = ["create_app", "DEFAULT_VARIANT"]
 
@@ -112,7 +112,7 @@ async def _serve(
     started = time.perf_counter()
     served: Served | None = None
     error: ServiceError | None = None
-    tracer = get_tracer("aiagents.service")
+    tracer = hot_tracer("aiagents.service")
     clean_input = state.clean(inputs)  # what the span and the log keep: redacted, secrets scrubbed
     output: Any = None
     with tracer.start_as_current_span(f"{endpoint} {name}") as span:

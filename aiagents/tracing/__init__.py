@@ -6,6 +6,7 @@ import functools
 
 from opentelemetry import trace
 
+from aiagents.tracing.light_span import LightSpan, LightTracer, hot_tracer
 from aiagents.tracing.setup import DEFAULT_PHOENIX_URL, Tracing, current_tracing, phoenix_url, setup, shutdown
 from aiagents.tracing.span_annotations import SpanAnnotationSender
 from aiagents.tracing.spool import PushReport, SpoolingExporter, push_spool, spool_status, traces_url
@@ -17,6 +18,9 @@ __all__ = [
     "current_tracing",
     "Tracing",
     "get_tracer",
+    "hot_tracer",
+    "LightTracer",
+    "LightSpan",
     "phoenix_url",
     "DEFAULT_PHOENIX_URL",
     # spool

@@ -51,9 +51,18 @@ class PhoenixServer:
 
 
 def start_phoenix(
-    working_dir: Path, *, port: int | None = None, host: str = "127.0.0.1", timeout: float = 120.0
+    working_dir: Path,
+    *,
+    port: int | None = None,
+    host: str = "127.0.0.1",
+    timeout: float = 120.0,
+    nice: int = 0,
 ) -> PhoenixServer:
-    """Run `phoenix serve` with its working directory (SQLite database) in `working_dir`, wait until it answers."""
+    """Run `phoenix serve` with its working directory (SQLite database) in `working_dir`, wait until it answers.
+
+    `nice` > 0 runs it at a lower CPU priority: on a machine it shares with the service it observes, it then
+    ingests spans with the CPU the service leaves idle instead of taking it from requests.
+    """
     working_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     env = {
@@ -67,7 +76,10 @@ def start_phoenix(
     command = [executable, "serve"] if executable else [sys.executable, "-m", "phoenix.server.main", "serve"]
     log_path = working_dir / "server.log"
     log = log_path.open("ab")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=working_dir)
+    process = subprocess.Popen(
+        command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=working_dir,
+        preexec_fn=(lambda: os.nice(nice)) if nice else None,  # noqa: PLW1509 - only os.nice runs in the child
+    )  # fmt: skip
     url = f"http://{host}:{port}"
     server = PhoenixServer(url=url, process=process, working_dir=working_dir, log_path=log_path)
     deadline = time.monotonic() + timeout

@@ -9,10 +9,11 @@ from openinference.instrumentation.pydantic_ai import OpenInferenceSpanProcessor
 from openinference.semconv.trace import SpanAttributes
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, SynchronousMultiSpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 
 from aiagents.settings import Settings, get_settings
+from aiagents.tracing.light_span import SpanPipeline, set_pipeline
 from aiagents.tracing.spool import SpoolingExporter
 
 __all__ = ["DEFAULT_PHOENIX_URL", "Tracing", "setup", "current_tracing", "phoenix_url", "shutdown"]
@@ -103,10 +104,13 @@ def setup(
         headers["Authorization"] = f"Bearer {settings.phoenix_api_key.get_secret_value()}"
     exporter = exporter or SpoolingExporter(endpoint, settings.spool_dir, headers=headers)
     if _provider is None:
-        _provider = TracerProvider(resource=Resource.create({_PROJECT_NAME: project}))
+        processors = SynchronousMultiSpanProcessor()  # kept: the hot path's `LightSpan`s end into it too
+        _provider = TracerProvider(resource=Resource.create({_PROJECT_NAME: project}), active_span_processor=processors)
         _provider.add_span_processor(_GenAISpanProcessor())
         _provider.add_span_processor(BatchSpanProcessor(_switch) if batch else SimpleSpanProcessor(_switch))
         trace.set_tracer_provider(_provider)
+        set_pipeline(SpanPipeline(processor=processors, resource=_provider.resource, sampler=_provider.sampler,
+                                  id_generator=_provider.id_generator))  # fmt: skip
         atexit.register(shutdown)
     else:
         _provider.force_flush()  # the project of the first setup stays: a resource cannot change
