@@ -35,6 +35,7 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode,
 
 __all__ = ["LightSpan", "LightTracer", "SpanPipeline", "hot_tracer", "set_pipeline"]
 
+_UNSET = Status(StatusCode.UNSET)
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED = TraceFlags(TraceFlags.DEFAULT)
 
@@ -86,7 +87,7 @@ class LightSpan(trace.Span):
         self._attributes: dict[str, Any] = dict(attributes) if attributes else {}
         self._events: list[Event] = []
         self._links = tuple(links)
-        self._status = Status(StatusCode.UNSET)
+        self._status = _UNSET
         self._scope = scope
         self._pipeline = pipeline
 
