@@ -261,7 +261,14 @@ def main() -> None:
         per_round = args.requests // args.rounds
         for arm in arms:
             arm.cpu_start = process_cpu(arm.proc.pid)  # type: ignore[union-attr]
+        phoenix_idle_rate = 0.0  # CPU seconds a second Phoenix spends with no spans coming in (its own chores)
+        if phoenix is not None:
+            wait_idle(phoenix.process.pid)  # the warm-up's spans are in
+            before, started_idle = process_cpu(phoenix.process.pid), time.monotonic()
+            time.sleep(5)
+            phoenix_idle_rate = (process_cpu(phoenix.process.pid) - before) / (time.monotonic() - started_idle)
         phoenix_cpu_start = process_cpu(phoenix.process.pid) if phoenix is not None else None
+        phoenix_started = time.monotonic()
         for r in range(args.rounds):
             # A new order each round: the arm that runs right after a `full` one shares the CPUs with Phoenix
             # ingesting that arm's spans, so no arm may always follow the same one.
@@ -274,7 +281,9 @@ def main() -> None:
         time.sleep(8)  # the span processors' last batches (every 5 s) and Phoenix's ingestion of them
         if phoenix is not None:
             wait_idle(phoenix.process.pid)
-        phoenix_cpu = process_cpu(phoenix.process.pid) - phoenix_cpu_start if phoenix is not None else None  # type: ignore[operator]
+        if phoenix is not None:  # ingestion only: minus what it spends idle over the same time
+            phoenix_cpu = process_cpu(phoenix.process.pid) - phoenix_cpu_start  # type: ignore[operator]
+            phoenix_cpu -= phoenix_idle_rate * (time.monotonic() - phoenix_started)
         spans = {arm.name: phoenix_span_count(url, arm.env["AIAGENTS_PHOENIX_PROJECT"]) for arm in arms
                  if arm.name.endswith("full")}  # fmt: skip
     finally:
@@ -293,6 +302,7 @@ def main() -> None:
     if phoenix_cpu is not None:  # Phoenix runs on the same CPUs: its ingestion of the `full` arms' spans
         full_requests = sum(len(a.latencies) for a in arms if a.name.endswith("full"))
         summary["phoenix_cpu_ms_per_full_request"] = round(1000 * phoenix_cpu / full_requests, 3)
+        summary["phoenix_idle_cpu_pct"] = round(100 * phoenix_idle_rate, 1)
     if args.baseline:
         summary |= {
             "before_logging_tracing_cost_pct": round(100 * (1 - rps["before_full"] / rps["before_off"]), 1),
