@@ -36,7 +36,7 @@ from pydantic_ai.settings import ModelSettings
 from pydantic_ai.tools import ToolDefinition
 
 from aiagents.errors import OutputValidationError
-from aiagents.media import media_summary, to_content_part
+from aiagents.media import DEFAULT_MAX_BYTES, media_summary, to_content_part
 from aiagents.models import CallUsage, ResolvedModel, resolve_model, usage_of
 from aiagents.prompts import Prompt, PromptRegistry
 from aiagents.settings import get_settings
@@ -82,7 +82,8 @@ class Task(Generic[OutputT]):
     `prompt` is a `Prompt` or a prompt name (resolved by the registry; `version`/`label` pick one);
     `output_type` defaults to the prompt's `output:` model, else `str`. On output that does not validate,
     the model is asked again with the validation errors, up to `retries` times, then
-    `OutputValidationError` is raised.
+    `OutputValidationError` is raised. Image and file variables hold at most `media_max_bytes` each
+    (default `AIAGENTS_MEDIA_MAX_BYTES`, the same limit the service puts on uploads).
     """
 
     def __init__(
@@ -96,6 +97,7 @@ class Task(Generic[OutputT]):
         version: str | None = None,
         label: str | None = None,
         registry: PromptRegistry | None = None,
+        media_max_bytes: int | None = None,
     ) -> None:
         if isinstance(prompt, str):
             prompt = (registry or PromptRegistry()).get(prompt, version=version, label=label)
@@ -109,6 +111,11 @@ class Task(Generic[OutputT]):
         self._params = self._request_parameters()
         self._resolved: ResolvedModel | None = None
         self._by_name: dict[str, ResolvedModel] = {}
+        if media_max_bytes is None and prompt.media_variables:  # the limit the service puts on uploads
+            from aiagents.media_store import MediaSettings
+
+            media_max_bytes = MediaSettings().media_max_bytes
+        self.media_max_bytes = media_max_bytes or DEFAULT_MAX_BYTES
 
     @property
     def name(self) -> str:
@@ -167,7 +174,9 @@ class Task(Generic[OutputT]):
         variables = inputs.model_dump(mode="json") if isinstance(inputs, BaseModel) else dict(inputs or {})
         system, user = self.prompt.render(variables)
         media = {
-            name: to_content_part(variables[name], kind=self.prompt.variables[name].kind, name=name)  # type: ignore[arg-type]
+            name: to_content_part(
+                variables[name], kind=self.prompt.variables[name].kind, name=name, max_bytes=self.media_max_bytes
+            )  # type: ignore[arg-type]
             for name in self.prompt.media_variables
             if variables.get(name) is not None
         }

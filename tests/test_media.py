@@ -138,3 +138,19 @@ def test_cli_task_run_with_image(tmp_path: Path) -> None:
     bad.write_text("hello")
     failed = CliRunner().invoke(app, ["task", "run", "listing-from-photo", "--image", str(bad)])
     assert failed.exit_code == 1 and "not-an-image.png: the content is text/plain" in " ".join(failed.output.split())
+
+
+async def test_the_task_takes_the_media_limit_of_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`AIAGENTS_MEDIA_MAX_BYTES` is one limit: what the service accepts as an upload, the task accepts too."""
+    photo = drawn_photo(tmp_path / "bike.png", "Road bike, 54 cm, 350 EUR")
+    monkeypatch.setenv("AIAGENTS_MEDIA_MAX_BYTES", "100")
+    small = Task("listing-from-photo", model="offline")
+    assert small.media_max_bytes == 100
+    with pytest.raises(MediaError, match=r"bike\.png: .* bytes is over the image limit of 100 bytes"):
+        await small.run({"photo": photo})
+    big = tmp_path / "big.png"  # the photo followed by padding: 11 MB, over the 10 MB default
+    big.write_bytes(photo.read_bytes() + b"\0" * (11 * 1024 * 1024))
+    monkeypatch.setenv("AIAGENTS_MEDIA_MAX_BYTES", str(20 * 1024 * 1024))
+    result = await Task("listing-from-photo", model="offline").run({"photo": big})
+    assert result.output.title
+    assert Task("listing-from-photo", media_max_bytes=5).media_max_bytes == 5
