@@ -48,6 +48,16 @@ def test_assignment_is_sticky_and_independent_across_experiments() -> None:
     assert 0.45 < same < 0.55  # salted by experiment name: not the same split
 
 
+def test_without_a_user_id_the_session_is_sticky_and_without_either_it_is_random() -> None:
+    e = _exp("sessions", [50, 50])
+    for i in range(50):  # every turn of a conversation in one variant
+        assert len({assign(e, None, f"s{i}").name for _ in range(20)}) == 1
+    spread = Counter(assign(e, None, f"s{i}").name for i in range(4000))
+    assert abs(spread["v0"] / 4000 - 0.5) < 0.03
+    assert assign(e, "u7", "s1").name == assign(e, "u7", "s2").name == assign(e, "u7").name  # the user wins
+    assert {assign(e, None).name for _ in range(200)} == {"v0", "v1"}
+
+
 def test_a_stopped_variant_and_a_stopped_experiment_send_everyone_to_the_control() -> None:
     e = _exp("stop", [50, 50])
     e.stopped_variant = "v1"

@@ -22,14 +22,16 @@ def bucket(experiment: str, user_id: str) -> int:
     return int.from_bytes(digest[:8], "big") % BUCKETS
 
 
-def assign(experiment: Experiment, user_id: str | None) -> Variant:
+def assign(experiment: Experiment, user_id: str | None, session_id: str | None = None) -> Variant:
     """The variant that serves `user_id`: the control once the experiment is stopped or its variant was stopped.
 
-    Without a user id each request is assigned at random (not sticky: there is nobody to stick to).
+    Without a user id the session is the unit (a conversation keeps its variant from turn to turn); without
+    either, each request is assigned at random (not sticky: there is nobody to stick to).
     """
     if experiment.status != "running":
         return experiment.control
-    b = bucket(experiment.name, user_id if user_id else uuid.uuid4().hex)
+    unit = user_id if user_id else (f"session:{session_id}" if session_id else uuid.uuid4().hex)
+    b = bucket(experiment.name, unit)
     edge = 0.0
     chosen = experiment.variants[-1]
     for variant in experiment.variants:

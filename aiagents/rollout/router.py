@@ -102,13 +102,15 @@ class ExperimentRouter:
             self._reload()
             return list(self._loaded.values())
 
-    def route(self, endpoint: str, user_id: str | None) -> Assignment | None:
-        """The assignment for a request to `endpoint` ('tasks/NAME', 'ask/INDEX'), None outside experiments."""
+    def route(self, endpoint: str, user_id: str | None, session_id: str | None = None) -> Assignment | None:
+        """The assignment for a request to `endpoint` ('tasks/NAME', 'ask/INDEX'), None outside experiments.
+
+        Sticky by user; without a user id, by session."""
         with self._lock:
             self._reload()
             for e in self._loaded.values():
                 if e.matches(endpoint):
-                    return Assignment(experiment=e.name, variant=assign(e, user_id))
+                    return Assignment(experiment=e.name, variant=assign(e, user_id, session_id))
         return None
 
     # outcomes ----------------------------------------------------------------------------------------

@@ -334,7 +334,7 @@ def _router() -> APIRouter:
         body, files = await _task_body(request)
         run_inputs, logged_inputs = await _media_inputs(request, task, body.input, files)
 
-        assignment = state.route(f"tasks/{name}", body.user_id)
+        assignment = state.route(f"tasks/{name}", body.user_id, body.session_id)
 
         async def run() -> Served:
             return await state.tasks.run(
@@ -353,7 +353,7 @@ def _router() -> APIRouter:
         state = _state(request)
         await state.ask.pipeline(body.index)  # unknown index: answered before logging
 
-        assignment = state.route(f"ask/{body.index}", body.user_id)
+        assignment = state.route(f"ask/{body.index}", body.user_id, body.session_id)
         mode = (assignment.variant.mode if assignment is not None else None) or body.mode
 
         async def run() -> Served:
@@ -381,7 +381,7 @@ def _router() -> APIRouter:
         if body.index is None:
             raise ServiceError(422, "validation_error", "index: the docs agent needs an index to search")
         await state.agents.agent(body.agent, body.index)  # unknown agent or index: answered before logging
-        assignment = state.route(f"agent/{body.agent}", body.user_id)
+        assignment = state.route(f"agent/{body.agent}", body.user_id, body.session_id)
         model = {"model": assignment.variant.model} if assignment is not None and assignment.variant.model else {}
         toolset = assignment.variant.toolset if assignment is not None else None
 

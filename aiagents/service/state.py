@@ -81,9 +81,9 @@ class ServiceState:
             self.store.close()
 
     # logging -----------------------------------------------------------------------------------------
-    def route(self, endpoint: str, user_id: str | None) -> Any:
+    def route(self, endpoint: str, user_id: str | None, session_id: str | None = None) -> Any:
         """The experiment variant serving this request (`aiagents.rollout.Assignment`), None outside experiments."""
-        return self.loop.router.route(endpoint, user_id) if self.loop is not None else None
+        return self.loop.router.route(endpoint, user_id, session_id) if self.loop is not None else None
 
     def log_request(self, record: RequestRecord, *, cleaned: bool = False) -> None:
         """Queue `record` for the store; `cleaned`: its input is already redacted and its output scrubbed."""
