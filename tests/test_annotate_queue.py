@@ -88,7 +88,7 @@ def test_next_and_record_then_export_round_trip_into_a_dataset_the_runner_loads(
     r = runner.invoke(app, ["annotate", "export", "--to", str(target), "--json"])
     assert r.exit_code == 0, r.output
     # 3 annotated + 1 user correction (r2's inputs are already in: a duplicate, skipped)
-    assert json.loads(r.stdout) == {"dataset": str(target), "added": 3, "cases": 3, "considered": 4}
+    assert json.loads(r.stdout) == {"dataset": str(target), "added": 3, "cases": 3, "considered": 4, "media_pruned": []}
     r = runner.invoke(app, ["annotate", "export", "--to", str(target), "--json"])
     assert json.loads(r.stdout)["added"] == 0  # no duplicates on a second export
     ds = Dataset.load(target)

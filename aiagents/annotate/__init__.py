@@ -11,6 +11,7 @@ from aiagents.annotate.queue import (
     annotated_cases,
     import_phoenix,
     mark_exported,
+    media_refs,
     next_item,
     queue_items,
     record,
@@ -30,6 +31,7 @@ __all__ = [
     "VERDICT_ANNOTATION",
     # export
     "annotated_cases",
+    "media_refs",
     "LOW_SCORE",
     # errors
     "AnnotationError",

@@ -221,6 +221,18 @@ def import_phoenix(store: LogStore, client: Any, project: str) -> int:
     return taken
 
 
+def media_refs(inputs: Any) -> dict[str, dict[str, Any]]:
+    """The inputs that reference an upload the service kept: `{"sha256": 64 hex, "media_type", "bytes"}`."""
+    if not isinstance(inputs, dict):
+        return {}
+    return {
+        name: value
+        for name, value in inputs.items()
+        if isinstance(value, dict) and isinstance(value.get("sha256"), str) and len(value["sha256"]) == 64
+        and isinstance(value.get("media_type"), str) and isinstance(value.get("bytes"), int)
+    }  # fmt: skip
+
+
 def annotated_cases(store: LogStore, *, name: str | None = None) -> list[dict[str, Any]]:
     """Cases to export: annotated queue items (the output if good, the correct output if bad and given) and
     user corrections from feedback (as candidates). Each with its provenance fields."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Any
 
 import typer
@@ -275,7 +276,7 @@ def step_improvement_loop(ctx: Any) -> None:
     from aiagents.settings import get_settings
 
     target = get_settings().data_dir / "datasets" / "listing-attributes.yaml"
-    added, total = export_cases(annotated_cases(store, name="listing-attributes"), target)
+    added, total, _ = export_cases(annotated_cases(store, name="listing-attributes"), target)
     store.close()
     out.print(
         f"Annotation: {len(drawn)} requests drawn ({', '.join(sorted({d.reason for d in drawn}))}), "
@@ -283,26 +284,49 @@ def step_improvement_loop(ctx: Any) -> None:
     )
 
 
-def export_cases(cases: list[dict[str, Any]], path: Any) -> tuple[int, int]:
+def export_cases(cases: list[dict[str, Any]], path: Any) -> tuple[int, int, list[str]]:
     """Add annotated cases to the dataset file `path` (created if missing) with provenance, skipping duplicates.
 
-    Returns (cases added, cases in the dataset). Lives in the CLI layer: the core does not import `evals`.
+    Uploaded images and files the service kept (logged as `{"sha256", "media_type", "bytes"}`) are copied next
+    to the dataset (`media/<sha256 prefix>.<ext>`) and become the case's media inputs, so `aiagents eval run`
+    sends the same image again. Returns (cases added, cases in the dataset, request ids left out because their
+    media were pruned). Lives in the CLI layer: the core does not import `evals`.
     """
     from datetime import UTC, datetime
     from pathlib import Path
 
-    from evals.datasets import Case, Dataset, Provenance
+    from aiagents.annotate import media_refs
+    from aiagents.media_store import MediaPrunedError, MediaStore
+    from evals.datasets import Case, Dataset, MediaFile, Provenance
 
     path = Path(path)
     ds = Dataset.load(path) if path.exists() else Dataset(name=path.stem)
-    added = 0
+    media_store = MediaStore()
+    added, pruned = 0, []
     for c in cases:
+        inputs, media = c["inputs"], []
+        refs = media_refs(inputs)
+        if refs:
+            inputs = dict(inputs)
+            try:
+                for name, ref in refs.items():
+                    data = media_store.read(ref["sha256"])
+                    relative = f"media/{ref['sha256'][:16]}{mimetypes.guess_extension(ref['media_type']) or ''}"
+                    target = path.parent / relative
+                    if not target.exists():
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        target.write_bytes(data)
+                    inputs[name] = MediaFile(relative, path.parent)
+                    media.append(name)
+            except MediaPrunedError:
+                pruned.append(c["request_id"])
+                continue
         when = datetime.fromtimestamp(c["annotated_at"] or 0, tz=UTC).isoformat(timespec="seconds")
         tags = ["annotated", "candidate" if c["candidate"] else "reviewed", f"verdict:{c['verdict']}"]
         prefix = "correction" if c["candidate"] else "annotation"
         case = Case(
-            name=f"{prefix}-{c['request_id'][:12]}", inputs=c["inputs"], expected_output=c["expected_output"],
-            tags=tags,
+            name=f"{prefix}-{c['request_id'][:12]}", inputs=inputs, expected_output=c["expected_output"],
+            tags=tags, media=media,
             metadata={"label": c.get("label"), "task": c.get("task")},
             provenance=Provenance(
                 source="annotation", request_id=c["request_id"], trace_id=c.get("trace_id"), annotator=c["annotator"],
@@ -313,4 +337,4 @@ def export_cases(cases: list[dict[str, Any]], path: Any) -> tuple[int, int]:
             added += 1
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save(path)
-    return added, len(ds)
+    return added, len(ds), pruned

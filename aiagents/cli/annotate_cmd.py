@@ -227,14 +227,18 @@ def register(app: typer.Typer) -> None:
             cases = annotated_cases(store, name=task)
             if no_corrections:
                 cases = [c for c in cases if not c["candidate"]]
-            added, total = run_guarded(export_cases, cases, path)
-            mark_exported(store, [c["item_id"] for c in cases if c["item_id"]], str(path))
+            added, total, pruned = run_guarded(export_cases, cases, path)
+            exported = [c["item_id"] for c in cases if c["item_id"] and c["request_id"] not in pruned]
+            mark_exported(store, exported, str(path))
         finally:
             store.close()
-        result = {"dataset": str(path), "added": added, "cases": total, "considered": len(cases)}
+        result = {"dataset": str(path), "added": added, "cases": total, "considered": len(cases),
+                  "media_pruned": pruned}  # fmt: skip
         if as_json:
             print_json(result)
         else:
             out.print(f"{added} cases added to {path} ({total} in all); `aiagents eval run {path}` runs them")
+            if pruned:
+                out.print(f"{len(pruned)} left out: their uploaded media were pruned ({', '.join(pruned[:5])})")
 
     app.add_typer(annotate_app, name="annotate")
