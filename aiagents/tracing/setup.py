@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import os
 from dataclasses import dataclass
 
 from openinference.instrumentation.pydantic_ai import OpenInferenceSpanProcessor
@@ -71,6 +72,16 @@ class _GenAISpanProcessor(OpenInferenceSpanProcessor):
         super().on_end(span)
 
 
+SPAN_QUEUE_SIZE = 16_384
+"""Spans waiting for export before the oldest are dropped (the SDK's default, 2,048, is about a second of a busy
+service's spans: one slow answer from Phoenix would lose spans). `OTEL_BSP_MAX_QUEUE_SIZE` overrides it."""
+
+
+def _batch_processor() -> BatchSpanProcessor:
+    queue = int(os.environ.get("OTEL_BSP_MAX_QUEUE_SIZE") or SPAN_QUEUE_SIZE)
+    return BatchSpanProcessor(_switch, max_queue_size=queue)
+
+
 def phoenix_url(settings: Settings | None = None) -> str:
     """Phoenix base URL: `PHOENIX_COLLECTOR_ENDPOINT` / `AIAGENTS_PHOENIX_COLLECTOR_ENDPOINT` or the local default."""
     settings = settings or get_settings()
@@ -107,7 +118,7 @@ def setup(
         processors = SynchronousMultiSpanProcessor()  # kept: the hot path's `LightSpan`s end into it too
         _provider = TracerProvider(resource=Resource.create({_PROJECT_NAME: project}), active_span_processor=processors)
         _provider.add_span_processor(_GenAISpanProcessor())
-        _provider.add_span_processor(BatchSpanProcessor(_switch) if batch else SimpleSpanProcessor(_switch))
+        _provider.add_span_processor(_batch_processor() if batch else SimpleSpanProcessor(_switch))
         trace.set_tracer_provider(_provider)
         set_pipeline(SpanPipeline(processor=processors, resource=_provider.resource, sampler=_provider.sampler,
                                   id_generator=_provider.id_generator))  # fmt: skip
