@@ -28,6 +28,7 @@ def test_attributes_status_and_nesting_with_sdk_spans(spans) -> None:  # type: i
                 pass
             request.set_status(Status(StatusCode.OK))
             request.set_status(StatusCode.UNSET)  # OK is final, as in the SDK
+            request.set_status(StatusCode.ERROR, "too late")
         assert not request.is_recording()
         request.set_attribute("late", 1)  # ignored once ended
     _flush()

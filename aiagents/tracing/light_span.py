@@ -123,8 +123,8 @@ class LightSpan(trace.Span):
             return
         if isinstance(status, StatusCode):
             status = Status(status, description)
-        if self._status.status_code is StatusCode.OK and status.status_code is StatusCode.UNSET:
-            return  # as the SDK: OK is final
+        if self._status.status_code is StatusCode.OK or status.status_code is StatusCode.UNSET:
+            return  # as the SDK: OK is final, and UNSET is never set
         self._status = status
 
     def record_exception(
