@@ -37,7 +37,6 @@ import os
 import platform
 import random
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,17 +47,13 @@ from pathlib import Path
 
 import httpx
 
+from aiagents.tracing.phoenix_server import free_port, start_phoenix
+
 KEY = "bench-client-key"
 TASK = "listing-attributes"
 BODY = {"input": {"listing": "Road bike, 54 cm aluminium frame, like new condition. Asking 350 EUR, pick-up in Lyon."}}
 RESULTS = Path(__file__).parent / "results" / "service_throughput.json"
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def export_tree(ref: str) -> Path:
@@ -232,8 +227,6 @@ def main() -> None:
     phoenix_cpu: float | None = None
     url = args.phoenix_url
     if url is None:
-        from aiagents.tracing.phoenix_server import start_phoenix
-
         phoenix = start_phoenix(Path(tempfile.mkdtemp(prefix="bench-phoenix-")), nice=args.phoenix_nice)
         url = phoenix.url
     base = {"AIAGENTS_API_KEYS": KEY, "AIAGENTS_MODEL": "offline", "HF_HUB_OFFLINE": "1",

@@ -13,9 +13,9 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from aiagents.agents import DocsAnswer, PromptAgent, SessionStore
 from aiagents.errors import UserError
-from aiagents.tracing import current_tracing
 from aiagents.trajectory import ModelTurn, ToolCall, ToolResult, Trajectory
 from retrieval.types import Hit
+from tests.support.phoenix import tracing_project
 from tools.docs import docs_toolset
 from tools.rollout import RolloutConfig, RolloutToolset
 
@@ -26,11 +26,6 @@ class Docs:
             Hit(id="refunds#0", text="A refund is paid within 14 days.", score=0.9, document_id="refunds"),
             Hit(id="shipping#0", text="Shipping takes 3 to 5 days.", score=0.2, document_id="shipping"),
         ][:k]
-
-
-def _project() -> str:
-    """The Phoenix project this test process traces into (the first `tracing.setup` of the session names it)."""
-    return current_tracing().project  # type: ignore[union-attr]
 
 
 def busy_model() -> FunctionModel:
@@ -129,14 +124,14 @@ def _phoenix_spans(url: str, trace_id: str, want: int) -> tuple[list[dict[str, A
     spans: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
         try:  # the project exists only once the first spans arrived
-            got = client.spans.get_spans(project_identifier=_project(), limit=1000)
+            got = client.spans.get_spans(project_identifier=tracing_project(), limit=1000)
         except httpx.HTTPStatusError:
             got = []
         spans = [s for s in got if s["context"]["trace_id"] == trace_id]
         if len(spans) >= want:
             break
         time.sleep(0.5)
-    frame = client.spans.get_spans_dataframe(project_identifier=_project(), limit=1000)
+    frame = client.spans.get_spans_dataframe(project_identifier=tracing_project(), limit=1000)
     return spans, frame[frame["context.trace_id"] == trace_id]
 
 

@@ -13,6 +13,7 @@ from aiagents.cli import app
 from aiagents.logstore import FeedbackRecord, RequestRecord, open_store
 from aiagents.online import write_scores
 from evals.datasets import Dataset
+from tests.support.phoenix import wait_for_span
 
 runner = CliRunner()
 LISTINGS = [f"Wooden chair number {i}, good condition, {10 + i} EUR" for i in range(12)]
@@ -136,13 +137,7 @@ def test_verdicts_given_in_phoenix_are_read_back(tmp_path, phoenix_server: str) 
     sample(store, 1)
     client = Client(base_url=phoenix_server)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # wait for the span (and its project) to reach Phoenix
-        try:
-            if client.spans.get_spans(project_identifier=project, span_ids=[span_id]):
-                break
-        except Exception:  # noqa: BLE001 - the project does not exist yet
-            pass
-        time.sleep(0.5)
+    assert wait_for_span(client, project, span_id)
     while time.monotonic() < deadline:
         try:
             client.spans.add_span_annotation(

@@ -6,15 +6,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from aiagents.tracing import current_tracing
 from evals import Case, Dataset, ExactMatch
 from evals.phoenix import annotation_queue_path, flush_annotation_queue, push_dataset, push_experiment
 from evals.runner import run_eval
-
-
-def _project() -> str:
-    """The Phoenix project this test process traces into (the first `tracing.setup` of the session names it)."""
-    return current_tracing().project  # type: ignore[union-attr]
+from tests.support.phoenix import tracing_project
 
 
 def _ds() -> Dataset:
@@ -35,7 +30,7 @@ def _annotations(url: str, span_ids: list[str], names: set[str]):  # noqa: ANN20
     deadline = time.monotonic() + 20
     frame = None
     while time.monotonic() < deadline:
-        frame = client.spans.get_span_annotations_dataframe(span_ids=span_ids, project_identifier=_project())
+        frame = client.spans.get_span_annotations_dataframe(span_ids=span_ids, project_identifier=tracing_project())
         if frame is not None and len(frame) >= len(span_ids) * len(names):
             return frame
         time.sleep(0.5)

@@ -23,6 +23,7 @@ from aiagents.online import (
     rescore,
     sampled,
 )
+from tests.support.phoenix import wait_for_span
 
 LISTING = "Road bike, 54 cm frame, like new. Asking 350 EUR."
 GOOD = {"title": "Road bike", "category": "bikes", "price": 350.0, "condition": "like new"}
@@ -188,14 +189,7 @@ def test_worker_scores_reach_phoenix_as_span_annotations(tmp_path, phoenix_serve
         trace_id, span_id = trace_id_hex(span), f"{span.get_span_context().span_id:016x}"
     tracing.current_tracing().flush()
     client = Client(base_url=phoenix_server)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # the span must be in Phoenix before it can be annotated
-        try:
-            if client.spans.get_spans(project_identifier=project, span_ids=[span_id]):
-                break
-        except Exception:  # noqa: BLE001 - the project does not exist yet
-            pass
-        time.sleep(0.5)
+    assert wait_for_span(client, project, span_id)
     store = open_store(f"sqlite:///{tmp_path / 'log.db'}")
     record = RequestRecord(
         request_id="live1", endpoint="task", name="listing-attributes", prompt_name="listing-attributes",

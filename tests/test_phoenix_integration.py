@@ -12,17 +12,12 @@ from aiagents import tracing
 from aiagents.cli import app
 from aiagents.settings import get_settings
 from aiagents.tasks import Task
-from aiagents.tracing import current_tracing
 from aiagents.tracing.phoenix_server import free_port
+from tests.support.phoenix import tracing_project
 
 pytestmark = pytest.mark.integration
 
 LISTING = "Harry Potter books box set, new, 45 EUR"
-
-
-def _project() -> str:
-    """The Phoenix project this test process traces into (the first `tracing.setup` of the session names it)."""
-    return current_tracing().project  # type: ignore[union-attr]
 
 
 def read_trace(url: str, trace_id: str, expected: int, timeout: float = 30.0):  # type: ignore[no-untyped-def]
@@ -31,7 +26,7 @@ def read_trace(url: str, trace_id: str, expected: int, timeout: float = 30.0):  
     client = Client(base_url=url)
     deadline = time.monotonic() + timeout
     while True:
-        frame = client.spans.get_spans_dataframe(project_identifier=_project(), limit=10_000)
+        frame = client.spans.get_spans_dataframe(project_identifier=tracing_project(), limit=10_000)
         if frame is not None and len(frame):
             mine = frame[frame["context.trace_id"] == trace_id]
             if len(mine) >= expected or time.monotonic() > deadline:

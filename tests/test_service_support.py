@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,14 +12,10 @@ from pathlib import Path
 
 import httpx
 
+from aiagents.tracing.phoenix_server import free_port
+
 CLIENT_KEYS = ("test-client-key-aaaa1111", "test-client-key-bbbb2222")
 ADMIN_KEY = "test-admin-key-cccc3333"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -71,9 +71,7 @@ class FeedbackAnnotator:
         self.interval = interval
         self.max_backoff = max_backoff
         self.batch_size = batch_size
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers)
-        self._sender = SpanAnnotationSender(self.base_url, http=self._http)
+        self._sender = SpanAnnotationSender(self.base_url, api_key=api_key, timeout=timeout)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -119,7 +117,7 @@ class FeedbackAnnotator:
         if final_pass:
             with contextlib.suppress(Exception):  # Phoenix down at shutdown: rows stay pending for next time
                 self.send_pending()
-        self._http.close()
+        self._sender.close()
 
     def _run(self) -> None:
         backoff = self.interval

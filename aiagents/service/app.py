@@ -176,8 +176,7 @@ async def _serve(
             span_id=span_id,
             key_fingerprint=principal.fingerprint,
             metadata=metadata,
-        ),
-        cleaned=True,
+        )
     )
     if error is not None:
         error.request_id = request_id

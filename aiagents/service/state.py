@@ -85,17 +85,15 @@ class ServiceState:
         """The experiment variant serving this request (`aiagents.rollout.Assignment`), None outside experiments."""
         return self.loop.router.route(endpoint, user_id, session_id) if self.loop is not None else None
 
-    def log_request(self, record: RequestRecord, *, cleaned: bool = False) -> None:
-        """Queue `record` for the store; `cleaned`: its input is already redacted and its output scrubbed."""
+    def log_request(self, record: RequestRecord) -> None:
+        """Queue `record` for the store. Its input comes redacted (`clean`) and its output scrubbed (`scrub`): the
+        request's span carries the same values, so `_serve` cleans them once for both."""
         if self.loop is not None and record.experiment:
             self.loop.router.observe(
                 record.experiment, record.variant, record.request_id, latency_ms=record.latency_ms,
                 error=record.error_code is not None,
             )  # fmt: skip
         if self.writer is not None:
-            if not cleaned:
-                record.input = self.clean(record.input)
-                record.output = self.scrub(record.output)
             record.metadata = self.scrub(record.metadata)
             if record.error_message:
                 record.error_message = self.scrub(record.error_message)

@@ -83,19 +83,19 @@ _KEYS: dict[str, bytes] = {}
 """Encoded `KeyValue.key` fields by attribute name: names repeat on every span."""
 
 
-def _key_value(key: str, value: Any) -> bytes:
-    """A `KeyValue` message body."""
+def _key_head(key: str) -> bytes:
+    """The encoded `KeyValue.key` field of `key` (kept for the first 10,000 names)."""
     head = _KEYS.get(key)
     if head is None:
         head = _field(b"\x0a", key.encode("utf-8", "surrogatepass"))
         if len(_KEYS) < 10_000:
             _KEYS[key] = head
-    if isinstance(value, str):  # the common case, inlined
-        encoded = value.encode("utf-8", "surrogatepass")
-        body = b"\x0a" + _varint(len(encoded)) + encoded
-    else:
-        body = _any_value(value)
-    return head + b"\x12" + _varint(len(body)) + body
+    return head
+
+
+def _key_value(key: str, value: Any) -> bytes:
+    """A `KeyValue` message body."""
+    return _key_head(key) + _field(b"\x12", _any_value(value))
 
 
 _LAST: dict[tuple[bytes, str], tuple[str, bytes]] = {}
@@ -104,7 +104,7 @@ span to span (span kind, model, prompt template and version, system message, rol
 
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
-    """Repeated `KeyValue` fields (`_key_value` inlined for string values: this is the hot loop)."""
+    """Repeated `KeyValue` fields (string values encoded inline and reused when they repeat: the hot loop)."""
     if not attributes:
         return b""
     # BoundedAttributes (a MutableMapping) iterates through the ABC's generic views, twice as slow as its dict
@@ -118,15 +118,11 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
             if seen is not None and seen[0] == value:
                 parts.append(seen[1])
                 continue
-            head = _KEYS.get(key)
-            if head is None:
-                head = _field(b"\x0a", key.encode("utf-8", "surrogatepass"))
             encoded = value.encode("utf-8", "surrogatepass")
             body = b"\x0a" + varint(len(encoded)) + encoded
-            kv = head + b"\x12" + varint(len(body)) + body
+            kv = _key_head(key) + b"\x12" + varint(len(body)) + body
             field = tag + varint(len(kv)) + kv
             if len(last) < 10_000:
-                _KEYS.setdefault(key, head)
                 last[(tag, key)] = (value, field)
             parts.append(field)
         else:

@@ -21,17 +21,9 @@ __all__ = ["SpanAnnotationSender"]
 class SpanAnnotationSender:
     """Posts `SpanAnnotationData` dicts (span_id, name, annotator_kind, result, metadata, identifier)."""
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        api_key: str | None = None,
-        timeout: float = 5.0,
-        http: httpx.Client | None = None,
-    ) -> None:
+    def __init__(self, base_url: str, *, api_key: str | None = None, timeout: float = 5.0) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._own = http is None
-        self._http = http or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, headers=headers)
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout, headers=headers)
 
     def log_span_annotations(self, annotations: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Insert (or, for a known `identifier`, update) the annotations; returns Phoenix's ids for them.
@@ -45,5 +37,4 @@ class SpanAnnotationSender:
         return list(response.json().get("data", []))
 
     def close(self) -> None:
-        if self._own:
-            self._http.close()
+        self._http.close()
