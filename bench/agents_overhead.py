@@ -35,6 +35,9 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("AIAGENTS_DATA_DIR", tempfile.mkdtemp(prefix="agents-bench-"))
 
+from aiagents.retrieval.types import Hit  # noqa: E402
+from aiagents.tools.docs import docs_toolset  # noqa: E402
+from aiagents.tools.rollout import RolloutConfig, RolloutToolset  # noqa: E402
 from pydantic_ai import Agent, FunctionToolset  # noqa: E402
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart  # noqa: E402
 from pydantic_ai.models.function import AgentInfo, FunctionModel  # noqa: E402
@@ -42,9 +45,6 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel  # noqa: E402
 from aiagents.agents import PromptAgent, SessionStore  # noqa: E402
 from aiagents.models import ReplayModel  # noqa: E402
 from aiagents.trajectory import Trajectory  # noqa: E402
-from retrieval.types import Hit  # noqa: E402
-from tools.docs import docs_toolset  # noqa: E402
-from tools.rollout import RolloutConfig, RolloutToolset  # noqa: E402
 
 QUESTION = "How long does a refund take?"
 
@@ -158,8 +158,8 @@ async def main(runs: int, real_index: bool) -> dict[str, Any]:
     report["rollout_decisions_per_s"] = round(4 * len(users) / (time.perf_counter() - t0))
 
     if real_index:
-        from ingestion import ingest
-        from retrieval import Retriever, get_embedder, open_index
+        from aiagents.ingestion import ingest
+        from aiagents.retrieval import Retriever, get_embedder, open_index
 
         corpus = Path(__file__).resolve().parents[1] / "aiagents" / "demo_data" / "docs"
         t0 = time.perf_counter()

@@ -15,10 +15,9 @@ import json
 import time
 from pathlib import Path
 
+from aiagents.evals.bfcl import load_cases, score_gold, score_model, score_perturbations
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
-
-from evals.bfcl import load_cases, score_gold, score_model, score_perturbations
 
 
 async def _slow(latency_s: float):

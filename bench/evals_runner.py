@@ -33,6 +33,8 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-evals-"))
     os.environ["AIAGENTS_DATA_DIR"] = str(tmp / "data")
 
+    from aiagents.evals import Case, Dataset, ExactMatch, FieldsMatch
+    from aiagents.evals.runner import run_eval
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     from pydantic_ai.messages import ModelResponse, ToolCallPart
     from pydantic_ai.models.function import FunctionModel
@@ -41,8 +43,6 @@ def main() -> None:
 
     from aiagents import tracing
     from aiagents.tasks import Task
-    from evals import Case, Dataset, ExactMatch, FieldsMatch
-    from evals.runner import run_eval
 
     exporter = InMemorySpanExporter()
     tracing.setup(exporter=exporter, batch=True)

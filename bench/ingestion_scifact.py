@@ -1,4 +1,4 @@
-"""SciFact end to end through `ingestion.ingest`: docs/s and chunks/s per embedder, and the unchanged re-run.
+"""SciFact end to end through `aiagents.ingestion.ingest`: docs/s and chunks/s per embedder, and the unchanged re-run.
 
 For each embedder (sentence-transformers, ONNX) with an empty embedding cache and a fresh index:
 first ingest of the corpus (read, chunk, embed, write, BM25 reweight, HNSW build), then a re-ingest
@@ -26,11 +26,11 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from aiagents.ingestion import BeirSource, Document, Problem, get_chunker, ingest  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from aiagents.settings import get_settings  # noqa: E402
-from ingestion import BeirSource, Document, Problem, get_chunker, ingest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "data" / "scifact" / "corpus.jsonl"
@@ -56,7 +56,7 @@ class Limited:
 
 
 def run(embedder_name: str, limit: int | None, chunker_name: str, console: Console) -> dict:
-    from retrieval.embedders import get_embedder
+    from aiagents.retrieval.embedders import get_embedder
 
     t = time.perf_counter()
     embedder = get_embedder(embedder_name)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tools.retail import load_retail_data, load_tasks, replay_actions, replay_gold, task_files
+from aiagents.tools.retail import load_retail_data, load_tasks, replay_actions, replay_gold, task_files
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "tau_bench_retail"
 

@@ -27,10 +27,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-
-from retrieval import (  # noqa: E402
+from aiagents.retrieval import (  # noqa: E402
     FusionConfig,
     ReferenceBM25,
     Retriever,
@@ -40,11 +37,13 @@ from retrieval import (  # noqa: E402
     get_embedder,
     open_index,
 )
-from retrieval.beir import document_text, iter_corpus, load_qrels, load_queries  # noqa: E402
-from retrieval.evaluate import build_beir_index, run_queries  # noqa: E402
-from retrieval.fusion import rrf, weighted_fusion  # noqa: E402
-from retrieval.index import point_id  # noqa: E402
-from retrieval.types import Chunk  # noqa: E402
+from aiagents.retrieval.beir import document_text, iter_corpus, load_qrels, load_queries  # noqa: E402
+from aiagents.retrieval.evaluate import build_beir_index, run_queries  # noqa: E402
+from aiagents.retrieval.fusion import rrf, weighted_fusion  # noqa: E402
+from aiagents.retrieval.index import point_id  # noqa: E402
+from aiagents.retrieval.types import Chunk  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
 
 console = Console(stderr=True)
 

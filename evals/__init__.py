@@ -1,9 +1,9 @@
 """Evals: datasets, evaluators (output, retrieval, trajectory, step, efficiency), tool-call matching,
 the BFCL checker and pytest integration. The runner, LLM-as-judge and compare/gate build on these."""
 
-from evals.compare import Comparison, compare_runs, load_run
-from evals.datasets import Case, Dataset, DatasetFileError, Provenance
-from evals.evaluators import (
+from aiagents.evals.compare import Comparison, compare_runs, load_run
+from aiagents.evals.datasets import Case, Dataset, DatasetFileError, Provenance
+from aiagents.evals.evaluators import (
     ContainsText,
     Efficiency,
     ExactMatch,
@@ -17,10 +17,10 @@ from evals.evaluators import (
     judge_steps,
     make_context,
 )
-from evals.judge import Agreement, JudgeEvaluator, JudgeVerdict, judge_agreement
-from evals.matching import ArgMode, ExpectedCall, MatchMode, TrajectoryMatchResult, compare_args, match_calls
-from evals.phoenix import flush_annotation_queue, push_dataset, push_experiment, send_annotations
-from evals.runner import EvalRun, Target, as_target, run_eval, run_eval_sync
+from aiagents.evals.judge import Agreement, JudgeEvaluator, JudgeVerdict, judge_agreement
+from aiagents.evals.matching import ArgMode, ExpectedCall, MatchMode, TrajectoryMatchResult, compare_args, match_calls
+from aiagents.evals.phoenix import flush_annotation_queue, push_dataset, push_experiment, send_annotations
+from aiagents.evals.runner import EvalRun, Target, as_target, run_eval, run_eval_sync
 
 __all__ = [
     # datasets

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from aiagents.evals.runner.results import RESULTS_FILE, SUMMARY_FILE, CaseResult, load_results
 
 from aiagents.errors import UserError
-from evals.runner.results import RESULTS_FILE, SUMMARY_FILE, CaseResult, load_results
 
 __all__ = [
     "CaseChange",

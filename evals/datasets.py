@@ -7,7 +7,7 @@ listed under `media:` (at the top of a YAML file, on a case, or passed to `load(
 image variables); a `MediaFile` prints as `images/bike.png#sha256:...`, so the dataset version and the
 call cache change when the image does.
 `to_pydantic_evals()` gives a `pydantic_evals.Dataset` whose case metadata carries the expectations
-the evaluators in `evals.evaluators` read (`expected_documents`, `expected_trajectory`).
+the evaluators in `aiagents.evals.evaluators` read (`expected_documents`, `expected_trajectory`).
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
+from aiagents.evals.matching import ExpectedCall
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aiagents.errors import UserError
-from evals.matching import ExpectedCall
 
 __all__ = [
     "Case",

@@ -41,7 +41,7 @@ def _text(value: Any) -> str:
         return value
     if isinstance(value, BaseModel):
         return value.model_dump_json()
-    from evals.runner.targets import to_jsonable
+    from aiagents.evals.runner.targets import to_jsonable
 
     return json.dumps(to_jsonable(value), ensure_ascii=False, sort_keys=True)
 
@@ -71,7 +71,9 @@ class JudgeEvaluator(Evaluator[Any, Any, Any]):
         )
         declared = self._task.prompt.output_type()
         if self._task.output_type is not JudgeVerdict or declared not in (None, JudgeVerdict):
-            raise UserError(f"Judge prompt {self._task.prompt.name!r} must have output evals.judge:JudgeVerdict.")
+            raise UserError(
+                f"Judge prompt {self._task.prompt.name!r} must have output aiagents.evals.judge:JudgeVerdict."
+            )
 
     @property
     def task(self) -> Task[JudgeVerdict]:

@@ -11,10 +11,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from aiagents.evals.datasets import Dataset
+from aiagents.evals.runner.results import CaseResult
+
 from aiagents.errors import RunError
 from aiagents.settings import get_settings
-from evals.datasets import Dataset
-from evals.runner.results import CaseResult
 
 __all__ = [
     "PhoenixPushError",

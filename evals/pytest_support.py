@@ -1,7 +1,7 @@
 """Datasets as parametrised pytest tests: one test per case, the evaluators' reasons as the failure message.
 
-    from evals import Dataset, ContainsText
-    from evals.pytest_support import assert_case, parametrize_cases
+    from aiagents.evals import Dataset, ContainsText
+    from aiagents.evals.pytest_support import assert_case, parametrize_cases
 
     DATASET = Dataset.load("tests/data/answers.yaml")
 
@@ -9,8 +9,9 @@
     def test_answers(case):
         assert_case(case, my_task(case.inputs), [ContainsText()])
 
-Cases tagged `real_model` get the `real_model` marker, which skips them unless a provider key is
-configured (`requires_real_model`); deselect them with `-m "not real_model"`.
+Cases tagged `real_model` get the `real_model` marker: the aiagents pytest plugin (`aiagents.evals.pytest_plugin`)
+skips them on the offline baseline and runs them with `--aiagents-model MODEL`; deselect them with
+`-m "not real_model"`.
 """
 
 from __future__ import annotations
@@ -18,10 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from aiagents.evals.datasets import Case, Dataset
+from aiagents.evals.evaluators.context import EXPECTED_DOCUMENTS_KEY, EXPECTED_TRAJECTORY_KEY, make_context
 from pydantic_evals.evaluators import EvaluationReason, Evaluator
-
-from evals.datasets import Case, Dataset
-from evals.evaluators.context import EXPECTED_DOCUMENTS_KEY, EXPECTED_TRAJECTORY_KEY, make_context
 
 __all__ = ["CaseFailed", "assert_case", "evaluate_case", "parametrize_cases", "real_model_available"]
 
@@ -88,12 +88,12 @@ def real_model_available() -> bool:
 
 def parametrize_cases(dataset: Dataset, argname: str = "case") -> Callable[[Any], Any]:
     """`@pytest.mark.parametrize` over the dataset's cases, ids = case names; `real_model`-tagged
-    cases are marked `real_model` and skipped without a provider key."""
+    cases are marked `real_model`, which the aiagents pytest plugin skips while the run's model is the offline
+    baseline (`pytest --aiagents-model openai:gpt-4.1-mini` runs them)."""
     import pytest
 
-    skip = pytest.mark.skipif(not real_model_available(), reason="needs a real model provider key")
     params = [
-        pytest.param(c, id=c.name, marks=[pytest.mark.real_model, skip] if REAL_MODEL_TAG in c.tags else [])
+        pytest.param(c, id=c.name, marks=[pytest.mark.real_model] if REAL_MODEL_TAG in c.tags else [])
         for c in dataset.cases
     ]
     return pytest.mark.parametrize(argname, params)

@@ -1,7 +1,7 @@
 """Ingestion: sources -> documents -> chunks -> embeddings -> index, incremental and resumable.
 
 ```python
-from ingestion import ingest
+from aiagents.ingestion import ingest
 
 report = ingest("docs/", "help-center")  # a folder, a .jsonl/.csv/.json file or a BEIR corpus
 print(report.new, report.changed, report.unchanged, report.deleted, report.skipped)
@@ -10,7 +10,7 @@ print(report.new, report.changed, report.unchanged, report.deleted, report.skipp
 
 from __future__ import annotations
 
-from ingestion.chunkers import (
+from aiagents.ingestion.chunkers import (
     CHUNKERS,
     Chunker,
     MarkdownChunker,
@@ -20,13 +20,13 @@ from ingestion.chunkers import (
     markdown_sections,
     sentence_spans,
 )
-from ingestion.demo import demo_docs_path
-from ingestion.documents import Document, Problem, content_hash, text_hash
-from ingestion.errors import ChunkerError, IngestionError, IngestRunError, SourceError
-from ingestion.manifest import Manifest, ManifestEntry
-from ingestion.pipeline import ingest, manifest_path
-from ingestion.report import IngestReport
-from ingestion.sources import (
+from aiagents.ingestion.demo import demo_docs_path
+from aiagents.ingestion.documents import Document, Problem, content_hash, text_hash
+from aiagents.ingestion.errors import ChunkerError, IngestionError, IngestRunError, SourceError
+from aiagents.ingestion.manifest import Manifest, ManifestEntry
+from aiagents.ingestion.pipeline import ingest, manifest_path
+from aiagents.ingestion.report import IngestReport
+from aiagents.ingestion.sources import (
     BeirSource,
     FolderSource,
     RecordsSource,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from aiagents.errors import RunError, UserError
 
 if TYPE_CHECKING:
-    from ingestion.report import IngestReport
+    from aiagents.ingestion.report import IngestReport
 
 __all__ = ["IngestionError", "SourceError", "ChunkerError", "IngestRunError"]
 

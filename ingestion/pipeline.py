@@ -10,6 +10,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
+from aiagents.ingestion.chunkers import Chunker, get_chunker
+from aiagents.ingestion.documents import Document, Problem
+from aiagents.ingestion.errors import IngestRunError
+from aiagents.ingestion.manifest import Manifest, ManifestEntry
+from aiagents.ingestion.report import IngestReport
+from aiagents.ingestion.sources import Source, open_source
+from aiagents.retrieval.embedding_cache import EmbeddingCache
+from aiagents.retrieval.types import Chunk
 from openinference.semconv.trace import (
     OpenInferenceSpanKindValues,
     SpanAttributes,
@@ -20,14 +28,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from aiagents.errors import UserError
 from aiagents.settings import get_settings
 from aiagents.tracing import get_tracer
-from ingestion.chunkers import Chunker, get_chunker
-from ingestion.documents import Document, Problem
-from ingestion.errors import IngestRunError
-from ingestion.manifest import Manifest, ManifestEntry
-from ingestion.report import IngestReport
-from ingestion.sources import Source, open_source
-from retrieval.embedding_cache import EmbeddingCache
-from retrieval.types import Chunk
 
 __all__ = ["ingest", "manifest_path", "Embedder", "Index"]
 
@@ -90,8 +90,8 @@ def ingest(
     running it again resumes. Broken items are reported in `report.skipped`, never raised.
 
     `source` is a `Source` or a path (kind detected); `chunker` a `Chunker` or a name for
-    `get_chunker`; `embedder` an embedder or a name for `retrieval.get_embedder` (loaded only when
-    something must be embedded). `open_index` overrides `retrieval.open_index` (tests, other stores).
+    `get_chunker`; `embedder` an embedder or a name for `aiagents.retrieval.get_embedder` (loaded only when
+    something must be embedded). `open_index` overrides `aiagents.retrieval.open_index` (tests, other stores).
     """
     t0 = time.perf_counter()
     src = open_source(source) if isinstance(source, str | Path) else source
@@ -102,7 +102,7 @@ def ingest(
         emb = _LazyEmbedder(embedder, manifest)
         report = IngestReport(source=src.name, index=index, chunker=chunk_fn.signature, embedder=emb.name)
         if open_index is None:
-            from retrieval.index import open_index
+            from aiagents.retrieval.index import open_index
         idx: Index = open_index(index, dim=emb.dim, embedder=emb.name, backend=backend)
         cache = EmbeddingCache(cache_path) if use_cache else None
         run = _Run(src=src, chunker=chunk_fn, emb=emb, idx=idx, cache=cache, manifest=manifest, report=report)
@@ -150,7 +150,7 @@ class _LazyEmbedder:
 
     def get(self) -> Embedder:
         if self._model is None:
-            from retrieval.embedders import get_embedder
+            from aiagents.retrieval.embedders import get_embedder
 
             self._model = get_embedder(str(self._spec))
         return self._model

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ingestion.documents import Problem
+from aiagents.ingestion.documents import Problem
 
 __all__ = ["IngestReport"]
 

@@ -1,17 +1,17 @@
 """Retrieval: embedders, BM25, Qdrant hybrid indexes, fusion, reranking hooks and retrieval metrics.
 
-from retrieval import get_embedder, open_index, Retriever
+from aiagents.retrieval import get_embedder, open_index, Retriever
 embedder = get_embedder()
 index = open_index("docs", dim=embedder.dim, embedder=embedder.name)
 index.upsert(chunks, embedder.embed_documents([c.text for c in chunks]))
 hits = Retriever(index, embedder).search("how long do refunds take?", k=5)
 """
 
-from retrieval.beir import BeirDocument, document_text, iter_corpus, load_qrels, load_queries
-from retrieval.bm25 import BM25Params, ReferenceBM25, SparseBM25
-from retrieval.embedders import Embedder, OnnxEmbedder, SentenceTransformerEmbedder, get_embedder
-from retrieval.embedding_cache import CachedEmbedder, EmbeddingCache, text_hash
-from retrieval.errors import (
+from aiagents.retrieval.beir import BeirDocument, document_text, iter_corpus, load_qrels, load_queries
+from aiagents.retrieval.bm25 import BM25Params, ReferenceBM25, SparseBM25
+from aiagents.retrieval.embedders import Embedder, OnnxEmbedder, SentenceTransformerEmbedder, get_embedder
+from aiagents.retrieval.embedding_cache import CachedEmbedder, EmbeddingCache, text_hash
+from aiagents.retrieval.errors import (
     BeirFormatError,
     EmbedderRunError,
     IndexMismatchError,
@@ -21,12 +21,12 @@ from retrieval.errors import (
     UnknownBackendError,
     UnknownEmbedderError,
 )
-from retrieval.fusion import normalize, rrf, weighted_fusion
-from retrieval.index import HybridIndex, open_index, point_id
-from retrieval.metrics import evaluate_run, hit_rate_at_k, mrr_at_k, ndcg_at_k, recall_at_k
-from retrieval.retriever import FusionConfig, Mode, Reranker, Retriever
-from retrieval.tokenizer import Tokenizer
-from retrieval.types import Chunk, Hit
+from aiagents.retrieval.fusion import normalize, rrf, weighted_fusion
+from aiagents.retrieval.index import HybridIndex, open_index, point_id
+from aiagents.retrieval.metrics import evaluate_run, hit_rate_at_k, mrr_at_k, ndcg_at_k, recall_at_k
+from aiagents.retrieval.retriever import FusionConfig, Mode, Reranker, Retriever
+from aiagents.retrieval.tokenizer import Tokenizer
+from aiagents.retrieval.types import Chunk, Hit
 
 __all__ = [
     # data

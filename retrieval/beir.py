@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from retrieval.errors import BeirFormatError
+from aiagents.retrieval.errors import BeirFormatError
 
 __all__ = ["BeirDocument", "iter_corpus", "load_queries", "load_qrels", "document_text"]
 

@@ -21,10 +21,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from aiagents.retrieval.tokenizer import term_counts
 from rank_bm25 import BM25Okapi
 from scipy import sparse
-
-from retrieval.tokenizer import term_counts
 
 __all__ = ["BM25Params", "idf", "document_vector", "query_vector", "SparseBM25", "ReferenceBM25"]
 

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-
-from retrieval.errors import UnknownEmbedderError
-from retrieval.minilm import minilm_model_dir
-from retrieval.onnx_export import ensure_onnx_export, onnx_export_verified
+from aiagents.retrieval.errors import UnknownEmbedderError
+from aiagents.retrieval.minilm import minilm_model_dir
+from aiagents.retrieval.onnx_export import ensure_onnx_export, onnx_export_verified
 
 __all__ = [
     "Embedder",
@@ -96,7 +95,7 @@ class SentenceTransformerEmbedder:
 
 
 class OnnxEmbedder:
-    """all-MiniLM-L6-v2 through onnxruntime on a local ONNX export (see `retrieval.onnx_export`)."""
+    """all-MiniLM-L6-v2 through onnxruntime on a local ONNX export (see `aiagents.retrieval.onnx_export`)."""
 
     def __init__(self, onnx_path: str | Path | None = None, *, batch_size: int = 32, threads: int = 0) -> None:
         import onnxruntime as ort

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+from aiagents.retrieval.embedders import Embedder
 
 from aiagents.settings import get_settings
-from retrieval.embedders import Embedder
 
 __all__ = ["EmbeddingCache", "CachedEmbedder", "text_hash"]
 

@@ -8,13 +8,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from retrieval.beir import document_text, iter_corpus, load_qrels, load_queries
-from retrieval.embedders import Embedder
-from retrieval.embedding_cache import CachedEmbedder, text_hash
-from retrieval.index import HybridIndex, open_index
-from retrieval.metrics import evaluate_run
-from retrieval.retriever import Mode, Retriever
-from retrieval.types import Chunk
+from aiagents.retrieval.beir import document_text, iter_corpus, load_qrels, load_queries
+from aiagents.retrieval.embedders import Embedder
+from aiagents.retrieval.embedding_cache import CachedEmbedder, text_hash
+from aiagents.retrieval.index import HybridIndex, open_index
+from aiagents.retrieval.metrics import evaluate_run
+from aiagents.retrieval.retriever import Mode, Retriever
+from aiagents.retrieval.types import Chunk
 
 __all__ = ["file_sha256", "beir_index_name", "build_beir_index", "run_queries", "evaluate_beir", "RunResult"]
 
@@ -134,7 +134,7 @@ def evaluate_beir(
     all_queries = load_queries(queries_path)
     missing = [q for q in qrels if q not in all_queries]
     if missing:
-        from retrieval.errors import BeirFormatError
+        from aiagents.retrieval.errors import BeirFormatError
 
         raise BeirFormatError(
             f"{qrels_path}: {len(missing)} query id(s) have no text in {queries_path} (e.g. {missing[0]!r})"

@@ -16,8 +16,9 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
+from aiagents.retrieval.errors import EmbedderRunError
+
 from aiagents.settings import get_settings
-from retrieval.errors import EmbedderRunError
 
 __all__ = ["ensure_onnx_export", "onnx_export_verified", "export_dir"]
 
@@ -34,10 +35,9 @@ def export_dir() -> Path:
 def _export(target: Path) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
+    from aiagents.retrieval.minilm import minilm_model_dir
     from onnxruntime.transformers.optimizer import optimize_model
     from transformers import AutoConfig, AutoModel
-
-    from retrieval.minilm import minilm_model_dir
 
     model_dir = minilm_model_dir()
     config = AutoConfig.from_pretrained(model_dir)

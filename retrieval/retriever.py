@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
+from aiagents.retrieval.embedders import Embedder
+from aiagents.retrieval.fusion import Normalization, rrf, weighted_fusion
+from aiagents.retrieval.index import HybridIndex
+from aiagents.retrieval.types import Hit
 from openinference.semconv.trace import (
     DocumentAttributes,
     EmbeddingAttributes,
@@ -18,10 +22,6 @@ from openinference.semconv.trace import (
 from opentelemetry.trace import Tracer
 
 from aiagents.tracing import get_tracer
-from retrieval.embedders import Embedder
-from retrieval.fusion import Normalization, rrf, weighted_fusion
-from retrieval.index import HybridIndex
-from retrieval.types import Hit
 
 __all__ = ["Retriever", "Reranker", "FusionConfig", "Mode"]
 

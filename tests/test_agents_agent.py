@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from aiagents.tools.base import make_toolset
 from pydantic_ai import DeferredToolResults, ToolDenied
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, ToolCallPart, UserPromptPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
@@ -13,7 +14,6 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 from aiagents.agents import AgentRunFailed, Limits, PromptAgent, SessionStore, UsageLimitError
 from aiagents.errors import RunError, UserError
 from aiagents.prompts import PromptRegistry
-from tools.base import make_toolset
 
 
 def echo(text: str) -> str:

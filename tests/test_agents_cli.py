@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from aiagents.retrieval.types import Hit
 from typer.testing import CliRunner
 
 from aiagents.cli import app
-from retrieval.types import Hit
 
 
 class Docs:
@@ -23,7 +23,7 @@ class Docs:
 @pytest.fixture
 def fake_index(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Replace the index and embedder with an in-memory search (the real path is tested in test_tools_docs)."""
-    import retrieval
+    from aiagents import retrieval
 
     texts = ["A refund is paid within 14 days."]
 

@@ -6,14 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiagents.retrieval.types import Hit
+from aiagents.tools.docs import docs_toolset
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from aiagents.agents import DocsAnswer, PromptAgent, SessionStore
 from aiagents.models import ReplayDivergenceError, ReplayModel
 from aiagents.trajectory import Trajectory
-from retrieval.types import Hit
-from tools.docs import docs_toolset
 
 
 class Docs:
@@ -109,7 +109,7 @@ def test_changed_tool_schema_is_a_divergence(recording: Path) -> None:
         """
         return []
 
-    from tools.base import make_toolset
+    from aiagents.tools.base import make_toolset
 
     agent = PromptAgent(
         "docs-agent",

@@ -8,16 +8,16 @@ from typing import Any
 
 import httpx
 import pytest
+from aiagents.retrieval.types import Hit
+from aiagents.tools.docs import docs_toolset
+from aiagents.tools.rollout import RolloutConfig, RolloutToolset
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from aiagents.agents import DocsAnswer, PromptAgent, SessionStore
 from aiagents.errors import UserError
 from aiagents.trajectory import ModelTurn, ToolCall, ToolResult, Trajectory
-from retrieval.types import Hit
 from tests.support.phoenix import tracing_project
-from tools.docs import docs_toolset
-from tools.rollout import RolloutConfig, RolloutToolset
 
 
 class Docs:
@@ -173,10 +173,10 @@ def test_from_phoenix_spans_equals_from_messages(phoenix_server: str) -> None:
 
 
 def test_from_spans_of_a_run_paused_for_approval_and_its_resumption(spans) -> None:  # type: ignore[no-untyped-def]
+    from aiagents.tools.base import make_toolset
     from pydantic_ai import DeferredToolResults, ToolDenied
 
     from tests.test_agents_agent import _approval_model, echo, refund_order
-    from tools.base import make_toolset
 
     toolset = make_toolset([echo, refund_order], id="shop", approval=["refund_order"])
     shop = PromptAgent("docs-agent", toolsets=[toolset], sessions=SessionStore(persist=False))

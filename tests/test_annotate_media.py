@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import httpx
+from aiagents.evals.datasets import Dataset, MediaFile
 from typer.testing import CliRunner
 
 from aiagents.cli import app
 from aiagents.tasks import Task
-from evals.datasets import Dataset, MediaFile
 from tests.test_media import drawn_photo
 from tests.test_service_support import CLIENT_KEYS, auth, start_service
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import time
 
+from aiagents.evals.datasets import Dataset
 from typer.testing import CliRunner
 
 from aiagents.annotate import annotated_cases, import_phoenix, next_item, queue_items, sample
 from aiagents.cli import app
 from aiagents.logstore import FeedbackRecord, RequestRecord, open_store
 from aiagents.online import write_scores
-from evals.datasets import Dataset
 from tests.support.phoenix import wait_for_span
 
 runner = CliRunner()

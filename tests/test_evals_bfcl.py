@@ -7,11 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
-
-from aiagents.trajectory import ToolCall
-from evals.bfcl import (
+from aiagents.evals.bfcl import (
     BfclCase,
     BfclDataError,
     check_case,
@@ -23,8 +19,12 @@ from evals.bfcl import (
     score_perturbations,
     standardize,
 )
-from evals.bfcl.data import parse_call_string
-from evals.matching import ExpectedCall
+from aiagents.evals.bfcl.data import parse_call_string
+from aiagents.evals.matching import ExpectedCall
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+from aiagents.trajectory import ToolCall
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "bfcl"
 needs_data = pytest.mark.skipif(not DATA.exists(), reason=f"BFCL data not found at {DATA}")
@@ -202,8 +202,9 @@ async def test_model_path_with_function_model() -> None:
 @pytest.mark.real_model
 @needs_data
 async def test_real_model_scores_some_simple_questions() -> None:
+    from aiagents.evals.pytest_support import real_model_available
+
     from aiagents.models import resolve_model
-    from evals.pytest_support import real_model_available
 
     if not real_model_available():
         pytest.skip("needs a real model provider key")

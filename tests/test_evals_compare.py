@@ -6,17 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
-from aiagents.errors import UserError
-from evals.compare import (
+from aiagents.evals.compare import (
     compare_runs,
     load_run,
     paired_bootstrap_ci,
     parse_tolerances,
     sign_flip_p_value,
 )
-from evals.runner import CaseResult, MetricResult, ResultsWriter, summarise
+from aiagents.evals.runner import CaseResult, MetricResult, ResultsWriter, summarise
+from typer.testing import CliRunner
+
+from aiagents.errors import UserError
 
 
 def _write_run(folder: Path, scores: dict[str, float | None], *, model: str) -> Path:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from evals import Case, Dataset, DatasetFileError, ExpectedCall, Provenance
+from aiagents.evals import Case, Dataset, DatasetFileError, ExpectedCall, Provenance
 
 ROWS = [
     {"name": "refund", "inputs": "How long do refunds take?", "expected_output": "14 days", "tags": ["rag"]},

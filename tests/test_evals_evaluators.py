@@ -5,11 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from pydantic import BaseModel
-from pydantic_evals.evaluators import EvaluationReason
-
-from aiagents.trajectory import ModelTurn, ToolCall, ToolResult, Trajectory, Usage
-from evals import (
+from aiagents.evals import (
     Case,
     ContainsText,
     Dataset,
@@ -24,6 +20,10 @@ from evals import (
     ToolCallsMatch,
     make_context,
 )
+from pydantic import BaseModel
+from pydantic_evals.evaluators import EvaluationReason
+
+from aiagents.trajectory import ModelTurn, ToolCall, ToolResult, Trajectory, Usage
 
 
 def run(ev, output, **kw):

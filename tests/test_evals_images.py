@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from aiagents.evals.datasets import Dataset, DatasetFileError, MediaFile
+from aiagents.evals.suites import get_suite
 from PIL import Image
 from pydantic_ai.messages import BinaryContent
 from pydantic_evals.evaluators import EvaluatorContext
@@ -18,8 +20,6 @@ from typer.testing import CliRunner
 
 from aiagents.examples import ListingFromPhoto
 from aiagents.media import to_content_part
-from evals.datasets import Dataset, DatasetFileError, MediaFile
-from evals.suites import get_suite
 from tests.test_media import drawn_photo
 
 SUITE_DIR = Path(__file__).resolve().parents[1] / "evals" / "suites"
@@ -131,7 +131,7 @@ def test_listing_fields_scored_category_exact_price_within_20pct_title_contains(
 
 
 def test_suite_files_are_what_the_generator_makes(tmp_path: Path) -> None:
-    from evals.suites import make_listing_photos as gen
+    from aiagents.evals.suites import make_listing_photos as gen
 
     assert yaml.safe_load((SUITE_DIR / "listing-from-photo.yaml").read_text()) == gen.dataset()
     for item in gen.ITEMS:

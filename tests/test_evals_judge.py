@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from aiagents.evals import Case, Dataset
+from aiagents.evals.judge import JudgeEvaluator, JudgeVerdict, judge_agreement
+from aiagents.evals.runner import run_eval
 from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from aiagents.errors import UserError
-from evals import Case, Dataset
-from evals.judge import JudgeEvaluator, JudgeVerdict, judge_agreement
-from evals.runner import run_eval
 
 
 def _judge_model(verdicts: list[dict], seen: list[str]) -> FunctionModel:

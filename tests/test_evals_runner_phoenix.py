@@ -6,9 +6,10 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from evals import Case, Dataset, ExactMatch
-from evals.phoenix import annotation_queue_path, flush_annotation_queue, push_dataset, push_experiment
-from evals.runner import run_eval
+from aiagents.evals import Case, Dataset, ExactMatch
+from aiagents.evals.phoenix import annotation_queue_path, flush_annotation_queue, push_dataset, push_experiment
+from aiagents.evals.runner import run_eval
+
 from tests.support.phoenix import tracing_project
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from ingestion import (
+from aiagents.ingestion import (
     ChunkerError,
     Document,
     MarkdownChunker,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from ingestion import Manifest, ManifestEntry
-from ingestion.manifest import MIGRATIONS
+from aiagents.ingestion import Manifest, ManifestEntry
+from aiagents.ingestion.manifest import MIGRATIONS
 
 
 def test_pending_then_indexed_then_removed(tmp_path: Path) -> None:

@@ -8,16 +8,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from aiagents.ingestion import (
+    FolderSource,
+    IngestReport,
+    IngestRunError,
+    MarkdownChunker,
+    WindowChunker,
+    ingest,
+    manifest_path,
+)
 
 from aiagents.settings import reset_settings
-from ingestion import FolderSource, IngestReport, IngestRunError, MarkdownChunker, WindowChunker, ingest, manifest_path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 @pytest.fixture(scope="module")
 def real_embedder():  # noqa: ANN201 - the retrieval embedder, loaded once per module (process-cached)
-    from retrieval.embedders import get_embedder
+    from aiagents.retrieval.embedders import get_embedder
 
     return get_embedder("minilm-st")
 
@@ -64,7 +72,7 @@ def corpus(tmp_path: Path) -> Path:
 
 
 def index_state(name: str) -> tuple[int, dict[str, set[str]]]:
-    from retrieval.index import open_index
+    from aiagents.retrieval.index import open_index
 
     with open_index(name) as idx:
         return idx.count(), idx.document_hashes()
@@ -82,7 +90,7 @@ def test_first_run_then_unchanged_rerun_embeds_nothing(corpus: Path, real_embedd
     total, hashes = index_state("kb")
     assert total == 4 and sorted(hashes) == ["account.md", "refunds.md", "shipping.md"]
 
-    from retrieval.index import open_index
+    from aiagents.retrieval.index import open_index
 
     with open_index("kb") as idx:
         policy = idx.get(["refunds.md#0"])[0]
@@ -115,7 +123,7 @@ def test_add_change_delete(corpus: Path, real_embedder) -> None:  # noqa: ANN001
     total, hashes = index_state("kb")
     assert total == 4 and sorted(hashes) == ["account.md", "refunds.md", "returns.md"]
 
-    from retrieval.index import open_index
+    from aiagents.retrieval.index import open_index
 
     with open_index("kb") as idx:
         assert idx.get(["refunds.md#1"])[0].text.endswith("sale items cannot be refunded.")
@@ -159,7 +167,7 @@ def test_resume_after_a_crash(tmp_path: Path, real_embedder) -> None:  # noqa: A
 def test_crash_after_index_write_before_state_commit_is_cleaned_up(corpus: Path, real_embedder) -> None:  # noqa: ANN001
     """A batch marked pending (written, then the process died) is deleted and rewritten next run."""
     ingest(corpus, "kb", embedder=real_embedder, chunker=WindowChunker(size=3, overlap=0))
-    from ingestion import Manifest
+    from aiagents.ingestion import Manifest
 
     m = Manifest(manifest_path("kb"))
     m.mark_pending(["refunds.md"])  # as if a rewrite of refunds.md had started and died

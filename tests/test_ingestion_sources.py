@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from ingestion import (
+from aiagents.ingestion import (
     BeirSource,
     Document,
     FolderSource,
@@ -201,7 +200,7 @@ def test_problem_str_names_path_and_line() -> None:
 
 
 def test_demo_corpus_reads_cleanly_with_front_matter() -> None:
-    from ingestion import MarkdownChunker, demo_docs_path
+    from aiagents.ingestion import MarkdownChunker, demo_docs_path
 
     root = demo_docs_path()
     assert root == Path(__file__).resolve().parents[1] / "aiagents" / "demo_data" / "docs"

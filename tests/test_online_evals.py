@@ -72,7 +72,8 @@ def test_suites_by_name_and_file(tmp_path) -> None:
     assert [type(e).__name__ for e in load_suite("default")] == ["SchemaValid", "GroundedNumbers", "RetrievalRelevance"]
     f = tmp_path / "suite.yaml"
     f.write_text(
-        "evaluators:\n  - grounded_numbers\n  - {evaluator: 'evals.evaluators:ContainsText', args: {expected: bike}}\n"
+        "evaluators:\n  - grounded_numbers\n"
+        "  - {evaluator: 'aiagents.evals.evaluators:ContainsText', args: {expected: bike}}\n"
     )
     assert [type(e).__name__ for e in load_suite(str(f))] == ["GroundedNumbers", "ContainsText"]
     with pytest.raises(OnlineSuiteError, match="no online-eval suite"):

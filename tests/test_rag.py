@@ -20,8 +20,8 @@ DOCS = {
 
 @pytest.fixture
 def retriever(tmp_path: Path):  # type: ignore[no-untyped-def]
-    from ingestion import ingest
-    from retrieval import Retriever, get_embedder, open_index
+    from aiagents.ingestion import ingest
+    from aiagents.retrieval import Retriever, get_embedder, open_index
 
     folder = tmp_path / "docs"
     folder.mkdir()

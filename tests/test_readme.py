@@ -35,3 +35,19 @@ def test_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         exec(compile(code, str(README), "exec"), namespace)  # noqa: S102 - the README is ours
     assert namespace["answer"].citations  # type: ignore[attr-defined]
     assert namespace["result"].output  # type: ignore[attr-defined]
+
+
+def test_the_configuration_table_names_every_setting() -> None:
+    """Every field of the settings classes (`AIAGENTS_<FIELD>`) and every `AIAGENTS_*` variable the code reads."""
+    from aiagents.media_store import MediaSettings
+    from aiagents.service.config import ServiceSettings
+    from aiagents.settings import Settings
+
+    root = README.parent
+    names = {f"AIAGENTS_{f.upper()}" for cls in (Settings, ServiceSettings, MediaSettings) for f in cls.model_fields}
+    for folder in ("aiagents", "evals", "tools", "retrieval", "ingestion"):
+        for path in (root / folder).rglob("*.py"):
+            names |= set(re.findall(r"\b(AIAGENTS_[A-Z][A-Z_]*[A-Z])\b", path.read_text(encoding="utf-8")))
+    section = README.read_text(encoding="utf-8").split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    missing = sorted(n for n in names if f"`{n}`" not in section)
+    assert not missing, f"README's configuration table lacks {missing}"

@@ -8,13 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic_ai import RunContext
-from pydantic_ai.models.test import TestModel
-from pydantic_ai.usage import RunUsage
-from typer.testing import CliRunner
-
-from aiagents.cli import app
-from tools.retail import (
+from aiagents.tools.retail import (
     TOOL_NAMES,
     WRITE_TOOLS,
     GoldAction,
@@ -28,6 +22,12 @@ from tools.retail import (
     run_tasks,
     score_run,
 )
+from pydantic_ai import RunContext
+from pydantic_ai.models.test import TestModel
+from pydantic_ai.usage import RunUsage
+from typer.testing import CliRunner
+
+from aiagents.cli import app
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "tau_bench_retail"
 pytestmark = pytest.mark.skipif(

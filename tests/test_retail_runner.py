@@ -7,11 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from pydantic_ai import Agent, UsageLimits
-from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, ToolCallPart, UserPromptPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
-
-from tools.retail import (
+from aiagents.tools.retail import (
     RETAIL_POLICY,
     GoldAction,
     RetailData,
@@ -26,6 +22,9 @@ from tools.retail import (
     score_run,
     scripted_tool_model,
 )
+from pydantic_ai import Agent, UsageLimits
+from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, ToolCallPart, UserPromptPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 ADDRESS = {
     "address1": "1 Main St",

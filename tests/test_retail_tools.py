@@ -6,9 +6,8 @@ import json
 from typing import Any
 
 import pytest
-
-from tools.retail import TOOL_NAMES, RetailData, RetailTools
-from tools.retail.calculator import evaluate_arithmetic
+from aiagents.tools.retail import TOOL_NAMES, RetailData, RetailTools
+from aiagents.tools.retail.calculator import evaluate_arithmetic
 
 
 def _address(zip_code: str) -> dict[str, str]:
@@ -142,7 +141,7 @@ def test_state_hash_depends_on_content_not_on_edit_history(data: RetailData) -> 
 
 
 def test_from_tables_names_a_missing_table() -> None:
-    from tools.retail import RetailDataError
+    from aiagents.tools.retail import RetailDataError
 
     with pytest.raises(RetailDataError, match=r"missing table\(s\) \['products'\]"):
         RetailData.from_tables({"users": {}, "orders": {}}, source="mem")

@@ -3,9 +3,8 @@
 from pathlib import Path
 
 import pytest
-
-from retrieval.beir import document_text, iter_corpus, load_qrels, load_queries
-from retrieval.errors import BeirFormatError
+from aiagents.retrieval.beir import document_text, iter_corpus, load_qrels, load_queries
+from aiagents.retrieval.errors import BeirFormatError
 
 SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
 

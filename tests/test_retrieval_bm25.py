@@ -4,11 +4,10 @@ import math
 
 import numpy as np
 import pytest
-
-from retrieval.bm25 import BM25Params, ReferenceBM25, SparseBM25, document_vector, idf, query_vector
-from retrieval.index import open_index, point_id
-from retrieval.tokenizer import Tokenizer, term_id
-from retrieval.types import Chunk
+from aiagents.retrieval.bm25 import BM25Params, ReferenceBM25, SparseBM25, document_vector, idf, query_vector
+from aiagents.retrieval.index import open_index, point_id
+from aiagents.retrieval.tokenizer import Tokenizer, term_id
+from aiagents.retrieval.types import Chunk
 
 DOCS = [
     "Vitamin D deficiency raises the risk of respiratory infections in children.",

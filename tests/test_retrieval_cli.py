@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-import retrieval
+from aiagents import retrieval
 from aiagents.cli import app
 
 

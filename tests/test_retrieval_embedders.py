@@ -2,9 +2,8 @@
 
 import numpy as np
 import pytest
-
-from retrieval import CachedEmbedder, EmbeddingCache, get_embedder
-from retrieval.errors import UnknownEmbedderError
+from aiagents.retrieval import CachedEmbedder, EmbeddingCache, get_embedder
+from aiagents.retrieval.errors import UnknownEmbedderError
 
 TEXTS = [
     "Vitamin D deficiency is associated with respiratory infections.",
@@ -20,8 +19,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     mp = pytest.MonkeyPatch()
     mp.setenv("AIAGENTS_DATA_DIR", str(tmp_path_factory.mktemp("embedders")))
     reset_settings()
-    from retrieval.embedders import OnnxEmbedder, SentenceTransformerEmbedder
-    from retrieval.onnx_export import export_dir
+    from aiagents.retrieval.embedders import OnnxEmbedder, SentenceTransformerEmbedder
+    from aiagents.retrieval.onnx_export import export_dir
 
     onnx = OnnxEmbedder()
     assert onnx.onnx_path.parent == export_dir()

@@ -1,8 +1,7 @@
 """Fusion functions against hand-computed values."""
 
 import pytest
-
-from retrieval.fusion import normalize, rrf, weighted_fusion
+from aiagents.retrieval.fusion import normalize, rrf, weighted_fusion
 
 
 def test_rrf_hand_computed() -> None:

@@ -7,10 +7,9 @@ import uuid
 
 import numpy as np
 import pytest
-
-from retrieval.errors import IndexMismatchError, IndexNotFoundError, InvalidFilterError
-from retrieval.index import open_index, parse_filters
-from retrieval.types import Chunk
+from aiagents.retrieval.errors import IndexMismatchError, IndexNotFoundError, InvalidFilterError
+from aiagents.retrieval.index import open_index, parse_filters
+from aiagents.retrieval.types import Chunk
 
 BACKENDS = [
     pytest.param(("edge", None), id="edge"),

@@ -3,8 +3,7 @@
 import math
 
 import pytest
-
-from retrieval.metrics import evaluate_run, hit_rate_at_k, mrr_at_k, ndcg_at_k, recall_at_k
+from aiagents.retrieval.metrics import evaluate_run, hit_rate_at_k, mrr_at_k, ndcg_at_k, recall_at_k
 
 RANKED = ["a", "b", "c", "d", "e"]
 RELEVANT = {"b": 2, "d": 1, "z": 1, "n": 0}  # z never retrieved; n judged not relevant

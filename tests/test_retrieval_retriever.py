@@ -5,12 +5,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
+from aiagents.retrieval import Chunk, FusionConfig, Hit, IndexMismatchError, Retriever, open_index
 from openinference.semconv.trace import OpenInferenceSpanKindValues, SpanAttributes
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-from retrieval import Chunk, FusionConfig, Hit, IndexMismatchError, Retriever, open_index
 
 KIND = SpanAttributes.OPENINFERENCE_SPAN_KIND
 DOCS = SpanAttributes.RETRIEVAL_DOCUMENTS
@@ -85,7 +84,7 @@ def test_modes_return_hits_with_per_method_scores(index) -> None:  # noqa: ANN00
 
 
 def test_hybrid_scores_match_fusion_formula(index) -> None:  # noqa: ANN001
-    from retrieval.fusion import rrf
+    from aiagents.retrieval.fusion import rrf
 
     r = Retriever(index, KeywordEmbedder(), fusion=FusionConfig(method="rrf", rrf_k=60))
     hits = r.search("refunds", k=4, mode="hybrid")

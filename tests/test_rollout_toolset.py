@@ -14,7 +14,7 @@ DOCS = {"refunds.md": "# Refunds\n\nA refund is paid within 14 days of the retur
 
 @pytest.fixture
 def index(tmp_path: Path) -> str:
-    from ingestion import ingest
+    from aiagents.ingestion import ingest
 
     folder = tmp_path / "docs"
     folder.mkdir()

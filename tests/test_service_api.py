@@ -110,7 +110,14 @@ def test_bad_input_gets_clear_json_errors_and_loses_nothing(client: httpx.Client
     )
     _error(client.post("/v1/tasks/no-such-task", headers=A, json={"input": {}}), 404, "unknown_task")
     _error(client.post(TASK, headers=A, json={"input": {"nonsense": 1}}), 422, "invalid_input")
-    _error(client.post(TASK, headers=A, json={"inputs": {}}), 422, "validation_error")
+    misspelt = _error(client.post(TASK, headers=A, json={"inputs": {}}), 422, "validation_error")["message"]
+    assert misspelt == "inputs: Extra inputs are not permitted (did you mean `input`?)"
+    unknown = _error(
+        client.post("/v1/ask", headers=A, json={"question": "q", "index": "i", "zzz": 1}), 422, "validation_error"
+    )
+    assert unknown["message"].endswith(
+        "(the body's fields: question, index, k, mode, filters, user_id, session_id, metadata)"
+    )
     _error(client.post("/v1/feedback", headers=A, json={"request_id": rid}), 422, "validation_error")
     _error(
         client.post("/v1/feedback", headers=A, json={"request_id": "0" * 48, "thumbs": "up"}), 404, "unknown_request"

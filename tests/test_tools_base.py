@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from aiagents.tools.base import ToolError, make_toolset, retry_on
 from pydantic_ai import Agent
 from pydantic_ai.messages import (
     ModelMessage,
@@ -19,7 +20,6 @@ from pydantic_ai.messages import (
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from aiagents.trajectory import Trajectory
-from tools.base import ToolError, make_toolset, retry_on
 
 
 def scripted(*responses: ModelResponse) -> FunctionModel:

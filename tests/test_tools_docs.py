@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiagents.retrieval.types import Chunk, Hit
+from aiagents.tools.base import ToolError
+from aiagents.tools.docs import DocsTools, docs_toolset
 from pydantic_ai.messages import ModelResponse, ToolCallPart
 
 from aiagents.agents import DocsAnswer, PromptAgent, SessionStore
-from retrieval.types import Chunk, Hit
 from tests.test_tools_base import scripted
-from tools.base import ToolError
-from tools.docs import DocsTools, docs_toolset
 
 CHUNKS = {
     "refunds#0": Chunk(id="refunds#0", text="Refunds are paid within 14 days.", document_id="refunds", position=0),
@@ -108,8 +108,8 @@ DOCS = {
 
 
 def test_offline_docs_agent_searches_then_answers_with_citations(tmp_path: Path) -> None:
-    from ingestion import ingest
-    from retrieval import Retriever, get_embedder, open_index
+    from aiagents.ingestion import ingest
+    from aiagents.retrieval import Retriever, get_embedder, open_index
 
     folder = tmp_path / "docs"
     folder.mkdir()

@@ -6,12 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
-
-from aiagents.agents import PromptAgent, SessionStore
-from tools.base import make_toolset
-from tools.rollout import (
+from aiagents.tools.base import make_toolset
+from aiagents.tools.rollout import (
     ROLLOUT_ENV,
     RolloutConfig,
     RolloutConfigError,
@@ -20,6 +16,10 @@ from tools.rollout import (
     bucket,
     load_rollout,
 )
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+from aiagents.agents import PromptAgent, SessionStore
 
 USERS = [f"user-{i}" for i in range(10_000)]
 

@@ -1,8 +1,8 @@
 """The docs toolset: `search_docs` and `fetch_document` over any retriever.
 
 ```python
-from retrieval import Retriever, get_embedder, open_index
-from tools.docs import docs_toolset
+from aiagents.retrieval import Retriever, get_embedder, open_index
+from aiagents.tools.docs import docs_toolset
 
 toolset = docs_toolset(Retriever(open_index("help"), get_embedder()))
 ```
@@ -18,11 +18,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
+from aiagents.tools.base import DEFAULT_TOOL_TIMEOUT_S, ToolError, make_toolset
 from pydantic import Field
 from pydantic_ai import FunctionToolset
 
 from aiagents.errors import UserError
-from tools.base import DEFAULT_TOOL_TIMEOUT_S, ToolError, make_toolset
 
 __all__ = ["SearchBackend", "DocsTools", "docs_toolset", "MAX_K", "MAX_CHUNKS_PER_DOCUMENT"]
 

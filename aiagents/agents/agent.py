@@ -9,7 +9,7 @@ result.output, result.trajectory, result.trace_id
 Each run is one AGENT span (pydantic-ai's instrumentation, rewritten to OpenInference by the processor
 `aiagents.tracing.setup` installs) with LLM and TOOL children; the span carries the prompt's name and
 version, the model, the user and session ids and, for toolsets that expose `trace_metadata(user_id)`
-(e.g. `tools.rollout.RolloutToolset`), which tools were offered and why. Tool calls that need approval end
+(e.g. `aiagents.tools.rollout.RolloutToolset`), which tools were offered and why. Tool calls that need approval end
 the run with `DeferredToolRequests` as output; `run(deferred_results=...)` resumes it.
 """
 

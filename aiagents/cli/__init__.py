@@ -11,6 +11,7 @@ from aiagents.cli import (
     demo_cmd,
     eval_cmd,
     ingest_cmd,
+    init_cmd,
     logs_cmd,
     prompts_cmd,
     rag_cmd,
@@ -31,6 +32,7 @@ app = typer.Typer(
 )
 
 # Each command-group module exposes `register(app)`; add one line per group.
+init_cmd.register(app)
 prompts_cmd.register(app)
 task_cmd.register(app)
 tracing_cmd.register(app)

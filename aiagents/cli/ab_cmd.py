@@ -296,8 +296,8 @@ def export_cases(cases: list[dict[str, Any]], path: Any) -> tuple[int, int, list
     from pathlib import Path
 
     from aiagents.annotate import media_refs
+    from aiagents.evals.datasets import Case, Dataset, MediaFile, Provenance
     from aiagents.media_store import MediaPrunedError, MediaStore
-    from evals.datasets import Case, Dataset, MediaFile, Provenance
 
     path = Path(path)
     ds = Dataset.load(path) if path.exists() else Dataset(name=path.stem)

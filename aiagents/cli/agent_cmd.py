@@ -72,9 +72,9 @@ def ask_docs_agent(
 ) -> AgentResult[Any]:
     """Open `index`, build the docs agent over it and answer `question` (the CLI and demo path)."""
     from aiagents.agents import DocsAnswer, PromptAgent
-    from retrieval import Retriever, get_embedder, open_index
-    from tools.docs import docs_toolset
-    from tools.rollout import RolloutToolset, load_rollout
+    from aiagents.retrieval import Retriever, get_embedder, open_index
+    from aiagents.tools.docs import docs_toolset
+    from aiagents.tools.rollout import RolloutToolset, load_rollout
 
     idx = open_index(index, backend=backend)
     try:
@@ -121,7 +121,7 @@ def step_docs_agent(ctx: DemoContext) -> None:
     console.print(Rule("Agent: docs agent over the demo corpus"))
     index = ctx.notes.get("index")
     if not index:
-        from ingestion import ingest
+        from aiagents.ingestion import ingest
 
         docs = Path(__file__).resolve().parent.parent / "demo_data" / "docs"
         report = ingest(docs, DEMO_INDEX)

@@ -40,7 +40,7 @@ def bfcl(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")] = False,
 ) -> None:
     """Run a model on BFCL questions and score its calls with the BFCL AST checker's semantics."""
-    from evals.bfcl import BfclDataError, load_cases, score_gold, score_model, score_perturbations
+    from aiagents.evals.bfcl import BfclDataError, load_cases, score_gold, score_model, score_perturbations
 
     if not (gold or perturb or model):
         raise typer.BadParameter("give --model M, or --gold and/or --perturb to check the checker")

@@ -59,8 +59,8 @@ def comparison_table(cmp: Any) -> Table:
 
 
 def _load_suite_or_file(suite: str, model: str | None, prompt: str | None) -> tuple[Any, Any, list[Any]]:
-    from evals.datasets import Dataset
-    from evals.suites import SUITES, get_suite
+    from aiagents.evals.datasets import Dataset
+    from aiagents.evals.suites import SUITES, get_suite
 
     if suite in SUITES:
         s = get_suite(suite)
@@ -70,10 +70,10 @@ def _load_suite_or_file(suite: str, model: str | None, prompt: str | None) -> tu
         get_suite(suite)  # raises the "no such suite" error listing the shipped ones
     ds = Dataset.load(path)
     # a dataset file runs against a prompt task: --prompt names the prompt (default: the dataset's name)
+    from aiagents.evals.evaluators import ExactMatch, FieldsMatch
+    from aiagents.evals.runner import task_target
     from aiagents.prompts import PromptRegistry
     from aiagents.tasks import Task
-    from evals.evaluators import ExactMatch, FieldsMatch
-    from evals.runner import task_target
 
     name = prompt or ds.name
     if name not in PromptRegistry().names():
@@ -99,13 +99,13 @@ def _run(
     judge: str | None,
     quiet: bool,
 ) -> Any:
+    from aiagents.evals.runner import run_eval
     from aiagents.tracing import phoenix_url
     from aiagents.tracing import setup as setup_tracing
-    from evals.runner import run_eval
 
     ds, target, evaluators = _load_suite_or_file(suite, model, prompt)
     if judge:
-        from evals.judge import JudgeEvaluator
+        from aiagents.evals.judge import JudgeEvaluator
 
         evaluators.append(JudgeEvaluator(rubric=judge, model=model))
     url = None
@@ -128,7 +128,7 @@ def _run(
         )
     )
     if push and url:
-        from evals.phoenix import push_experiment
+        from aiagents.evals.phoenix import push_experiment
 
         run.annotations["experiment"] = push_experiment(  # type: ignore[assignment]
             ds, run.results, url, name=run.summary.meta["experiment"], metadata=run.summary.meta
@@ -138,9 +138,9 @@ def _run(
 
 def step_eval_prompt_versions(ctx: Any) -> None:
     """Evals: the listing-attributes suite with the current prompt and its variant, then the comparison."""
-    from evals.compare import compare_runs
-    from evals.runner import run_eval
-    from evals.suites import get_suite
+    from aiagents.evals.compare import compare_runs
+    from aiagents.evals.runner import run_eval
+    from aiagents.evals.suites import get_suite
 
     console.print(Rule("Evals: listing-attributes, prompt v1 vs listing-attributes-v2"))
     suite = get_suite("listing-attributes")
@@ -248,7 +248,7 @@ def register(eval_app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the comparison as one JSON object."),
     ) -> None:
         """Per-metric deltas with confidence intervals, the cases that regressed and improved; the CI gate."""
-        from evals.compare import compare_runs, parse_tolerances
+        from aiagents.evals.compare import compare_runs, parse_tolerances
 
         tols, default = run_guarded(parse_tolerances, tolerance)
         cmp = run_guarded(
@@ -288,10 +288,10 @@ def register(eval_app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
     ) -> None:
         """Create the dataset in Phoenix as `<name>@<version>` (reused when it exists)."""
+        from aiagents.evals.datasets import Dataset
+        from aiagents.evals.phoenix import push_dataset
+        from aiagents.evals.suites import SUITES, get_suite
         from aiagents.tracing import phoenix_url
-        from evals.datasets import Dataset
-        from evals.phoenix import push_dataset
-        from evals.suites import SUITES, get_suite
 
         ds = get_suite(suite).dataset() if suite in SUITES else run_guarded(Dataset.load, suite)
         target = url or phoenix_url()

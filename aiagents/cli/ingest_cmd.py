@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object.")] = False,
     ) -> None:
         """Ingest SOURCE into index NAME: only new and changed documents are embedded; removed ones are deleted."""
-        from ingestion import get_chunker, ingest, open_source
+        from aiagents.ingestion import get_chunker, ingest, open_source
 
         options: dict[str, Any] = {}
         if text_field:

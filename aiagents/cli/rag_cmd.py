@@ -30,8 +30,8 @@ def ask(
 ) -> None:
     """Answer QUESTION from index NAME, citing the chunk ids used (traced: CHAIN > RETRIEVER + LLM)."""
     from aiagents.rag import RagPipeline
+    from aiagents.retrieval import Retriever, get_embedder, open_index
     from aiagents.tracing import setup as setup_tracing
-    from retrieval import Retriever, get_embedder, open_index
 
     model_name = note_model(model)
     setup_tracing()
@@ -60,8 +60,8 @@ def ask(
 
 def step_rag(ctx: DemoContext) -> None:
     """RAG: ingest the shipped help-center corpus, search it three ways, answer with citations."""
-    from ingestion import ingest
-    from retrieval import Retriever, get_embedder, open_index
+    from aiagents.ingestion import ingest
+    from aiagents.retrieval import Retriever, get_embedder, open_index
 
     console.print(Rule("2. RAG: ingest, hybrid search, cited answer"))
     report = ingest(DEMO_DOCS, DEMO_INDEX)

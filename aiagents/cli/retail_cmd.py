@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
     ) -> None:
         """Replay every task's gold actions and count the tasks reaching reward 1, per file."""
-        from tools.retail import replay_gold
+        from aiagents.tools.retail import replay_gold
 
         if mode not in ("tools", "agent"):
             _fail(UserError(f"--mode must be 'tools' or 'agent', not {mode!r}"))
@@ -87,7 +87,7 @@ def register(app: typer.Typer) -> None:
         json_out: bool = typer.Option(False, "--json", help="Print one JSON object."),
     ) -> None:
         """Run an agent (single-turn: the instruction is the user's message) on the tasks and score it."""
-        from tools.retail import load_retail_data, load_tasks, run_tasks, task_files
+        from aiagents.tools.retail import load_retail_data, load_tasks, run_tasks, task_files
 
         try:
             files = task_files(data)

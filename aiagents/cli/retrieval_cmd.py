@@ -73,8 +73,8 @@ def search(
     as_json: JsonOpt = False,
 ) -> None:
     """Search an index by BM25, dense vectors or both (traced as RETRIEVER + EMBEDDING spans)."""
+    from aiagents.retrieval import Retriever, get_embedder, open_index
     from aiagents.tracing import setup as setup_tracing
-    from retrieval import Retriever, get_embedder, open_index
 
     _check_mode(mode)
     parsed = _parse_filters(filters)
@@ -143,8 +143,8 @@ def eval_retrieval(
     as_json: JsonOpt = False,
 ) -> None:
     """Build (or reuse) the index of a BEIR corpus, run the judged queries, print the metrics."""
-    from retrieval import Retriever, get_embedder
-    from retrieval.evaluate import build_beir_index, evaluate_beir
+    from aiagents.retrieval import Retriever, get_embedder
+    from aiagents.retrieval.evaluate import build_beir_index, evaluate_beir
 
     _check_mode(mode)
     if trace:

@@ -69,6 +69,8 @@ def _fill_value(name: str, schema: dict[str, Any], text: str, defs: dict[str, An
         return _labelled(name, text) is not None or bool(schema.get("default", False))
     if kind in ("number", "integer"):
         number = _pick_number(name, text)
+        if number is None and schema.get("nullable"):
+            return None  # an optional number the text does not give
         if number is None:
             number = schema.get("default", schema.get("minimum", 0))
         if name.lower() == "confidence":

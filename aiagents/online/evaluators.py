@@ -6,7 +6,7 @@ A YAML file can name any pydantic-evals evaluator by import path (the judge of t
 
     evaluators:
       - schema_valid
-      - {evaluator: "evals.judge:JudgeEvaluator", args: {rubric: "..."}}
+      - {evaluator: "aiagents.evals.judge:JudgeEvaluator", args: {rubric: "..."}}
 
 (Import paths keep the core free of an import of `evals`: it is resolved when the suite is loaded.)
 """
@@ -14,7 +14,6 @@ A YAML file can name any pydantic-evals evaluator by import path (the judge of t
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
 import json
 import re
@@ -27,6 +26,7 @@ from pydantic_evals.evaluators import EvaluationReason, Evaluator, EvaluatorCont
 from pydantic_evals.otel._errors import SpanTreeRecordingError
 
 from aiagents.errors import UserError
+from aiagents.user_code import import_object
 
 __all__ = [
     "SchemaValid",
@@ -216,7 +216,7 @@ SUITES: dict[str, list[str]] = {"default": ["schema_valid", "grounded_numbers", 
 """Shipped suites: name -> evaluator names."""
 
 
-def _build(spec: Any, where: str) -> Evaluator[Any, Any, Any]:
+def _build(spec: Any, where: str, near: Path | None = None) -> Evaluator[Any, Any, Any]:
     if isinstance(spec, str):
         spec = {"evaluator": spec}
     if not isinstance(spec, dict) or "evaluator" not in spec:
@@ -224,9 +224,8 @@ def _build(spec: Any, where: str) -> Evaluator[Any, Any, Any]:
     target, args = spec["evaluator"], spec.get("args") or {}
     if target in _BUILTIN:
         return _BUILTIN[target](**args)
-    module, _, attr = str(target).partition(":")
     try:
-        cls = getattr(importlib.import_module(module), attr)
+        cls = import_object(str(target), near=near)
         return cls(**args)  # type: ignore[no-any-return]
     except (ImportError, AttributeError, TypeError, ValueError) as exc:
         known = ", ".join(_BUILTIN)
@@ -244,4 +243,4 @@ def load_suite(name_or_path: str) -> list[Evaluator[Any, Any, Any]]:
     specs = data.get("evaluators") if isinstance(data, dict) else None
     if not isinstance(specs, list) or not specs:
         raise OnlineSuiteError(f"{path}: expected `evaluators:` with a list of evaluators")
-    return [_build(s, f"{path}: evaluators[{i}]") for i, s in enumerate(specs)]
+    return [_build(s, f"{path}: evaluators[{i}]", path) for i, s in enumerate(specs)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aiagents.errors import MissingVariableError, PromptFileError, UnknownVariableError
+from aiagents.user_code import import_object
 
 __all__ = ["Prompt", "PromptVariable", "VariableKind", "parse_prompt", "content_version"]
 
@@ -120,9 +120,8 @@ class Prompt:
         """Import the output model named by the front matter's `output: module:Class`."""
         if not self.output:
             return None
-        module_name, _, attr = self.output.partition(":")
         try:
-            return getattr(importlib.import_module(module_name), attr)
+            return import_object(self.output, near=self.path)
         except (ImportError, AttributeError) as exc:
             raise PromptFileError(
                 f"{self.path or self.name}: output {self.output!r} cannot be imported ({exc}); "

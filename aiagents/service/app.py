@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import difflib
 import gc
 import json
 import logging
@@ -24,7 +25,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPBearer
 from opentelemetry.trace import Status, StatusCode
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -456,7 +457,27 @@ def _router() -> APIRouter:
     return api
 
 
-def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
+# The JSON body model of each endpoint, to name the field a user most likely meant ("inputs" -> "input").
+_BODY_MODELS: dict[str, type[BaseModel]] = {
+    "/v1/tasks/": TaskRequest,
+    "/v1/ask": AskRequest,
+    "/v1/agent": AgentRequest,
+    "/v1/feedback": FeedbackRequest,
+}
+
+
+def _did_you_mean(path: str, error: dict[str, Any]) -> str:
+    """' (did you mean `input`?)' for an unknown body field close to a known one, else the known fields."""
+    model = next((m for prefix, m in _BODY_MODELS.items() if path.startswith(prefix)), None)
+    loc = [p for p in error.get("loc", ()) if p != "body"]
+    if model is None or error.get("type") != "extra_forbidden" or len(loc) != 1:
+        return ""
+    known = list(model.model_fields)
+    close = difflib.get_close_matches(str(loc[0]), known, n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else f" (the body's fields: {', '.join(known)})"
+
+
+def _validation_message(exc: RequestValidationError, path: str = "") -> tuple[int, str, str]:
     errors = exc.errors()
     bad_json = next((e for e in errors if e.get("type") == "json_invalid"), None)
     if bad_json is not None:
@@ -465,7 +486,7 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str, str]:
     parts = []
     for e in errors[:10]:
         loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
-        parts.append(f"{loc}: {e.get('msg')}")
+        parts.append(f"{loc}: {e.get('msg')}{_did_you_mean(path, e)}")
     return 422, "validation_error", "; ".join(parts)
 
 
@@ -519,8 +540,8 @@ def create_app(settings: ServiceSettings | None = None, *, database_url: str | N
         return JSONResponse(error_body(exc.code, exc.message, exc.request_id), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        status, code, message = _validation_message(exc)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        status, code, message = _validation_message(exc, request.url.path)
         return JSONResponse(error_body(code, message), status_code=status)
 
     @app.exception_handler(StarletteHTTPException)

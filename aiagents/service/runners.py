@@ -137,7 +137,7 @@ def open_retriever(name: str) -> Any:
 
 
 def _open_retriever(name: str) -> Any:
-    from retrieval import IndexNotFoundError, Retriever, get_embedder, open_index
+    from aiagents.retrieval import IndexNotFoundError, Retriever, get_embedder, open_index
 
     try:
         index = open_index(name)
@@ -150,7 +150,7 @@ def _open_retriever(name: str) -> Any:
 
 def agent_available() -> bool:
     """Whether the agents layer (`aiagents.agents`) and the docs tools are installed."""
-    return all(importlib.util.find_spec(m) is not None for m in ("aiagents.agents", "tools.docs"))
+    return all(importlib.util.find_spec(m) is not None for m in ("aiagents.agents", "aiagents.tools.docs"))
 
 
 AGENTS = {"docs": "docs-agent"}
@@ -185,7 +185,7 @@ class AgentRunner:
                 501, "not_implemented", "the agents layer (aiagents.agents, tools.docs) is not installed"
             )
         from aiagents.agents import DocsAnswer, PromptAgent
-        from tools.docs import docs_toolset
+        from aiagents.tools.docs import docs_toolset
 
         retriever = open_retriever(index)
         tools: Any = docs_toolset(retriever)

@@ -1,10 +1,10 @@
 """BFCL v4 (Berkeley Function Calling Leaderboard): load, check with the published AST semantics,
 perturb the gold, run a model."""
 
-from evals.bfcl.checker import CheckResult, bfcl_call_diffs, category_mode, check_case, standardize
-from evals.bfcl.data import CATEGORIES, BfclCase, BfclDataError, available_categories, load_category
-from evals.bfcl.perturb import PERTURBATION_KINDS, Perturbation, gold_calls, perturbations
-from evals.bfcl.run import (
+from aiagents.evals.bfcl.checker import CheckResult, bfcl_call_diffs, category_mode, check_case, standardize
+from aiagents.evals.bfcl.data import CATEGORIES, BfclCase, BfclDataError, available_categories, load_category
+from aiagents.evals.bfcl.perturb import PERTURBATION_KINDS, Perturbation, gold_calls, perturbations
+from aiagents.evals.bfcl.run import (
     CaseOutcome,
     CategoryScore,
     bfcl_tool_definitions,

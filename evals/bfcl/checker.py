@@ -1,4 +1,4 @@
-"""The BFCL AST checker's semantics on top of `evals.matching`.
+"""The BFCL AST checker's semantics on top of `aiagents.evals.matching`.
 
 Per call (BFCL's `simple_function_checker`): the function name must be the expected one; every
 parameter the schema requires must be given; every given parameter must exist in the schema and in the
@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aiagents.evals.bfcl.data import BfclCase
+from aiagents.evals.matching import OMIT, ExpectedCall, MatchMode, match_calls
+
 from aiagents.trajectory import ToolCall
-from evals.bfcl.data import BfclCase
-from evals.matching import OMIT, ExpectedCall, MatchMode, match_calls
 
 __all__ = ["CheckResult", "bfcl_call_diffs", "check_case", "category_mode", "standardize"]
 

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiagents.evals.matching import ExpectedCall
+
 from aiagents.errors import UserError
 from aiagents.trajectory import ToolCall
-from evals.matching import ExpectedCall
 
 __all__ = [
     "CATEGORIES",

@@ -20,10 +20,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from aiagents.evals.bfcl.checker import bfcl_call_diffs
+from aiagents.evals.bfcl.data import BfclCase
+from aiagents.evals.matching import OMIT, ExpectedCall, MatchMode
+
 from aiagents.trajectory import ToolCall
-from evals.bfcl.checker import bfcl_call_diffs
-from evals.bfcl.data import BfclCase
-from evals.matching import OMIT, ExpectedCall, MatchMode
 
 __all__ = ["PERTURBATION_KINDS", "Perturbation", "gold_calls", "perturbations"]
 

@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiagents.evals.bfcl.checker import check_case
+from aiagents.evals.bfcl.data import BfclCase, available_categories, load_category
+from aiagents.evals.bfcl.perturb import PERTURBATION_KINDS, gold_calls, perturbations
 from pydantic_ai import messages as _m
 from pydantic_ai.direct import model_request
 from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.tools import ToolDefinition
 
 from aiagents.trajectory import ToolCall
-from evals.bfcl.checker import check_case
-from evals.bfcl.data import BfclCase, available_categories, load_category
-from evals.bfcl.perturb import PERTURBATION_KINDS, gold_calls, perturbations
 
 __all__ = [
     "CaseOutcome",

@@ -3,8 +3,8 @@
 LLM-as-judge evaluators are planned as a sibling module (`judge.py`) reading versioned rubric prompts.
 """
 
-from evals.evaluators.context import make_context, retrieved_ids, trajectory_of
-from evals.evaluators.output import (
+from aiagents.evals.evaluators.context import make_context, retrieved_ids, trajectory_of
+from aiagents.evals.evaluators.output import (
     ContainsText,
     ExactMatch,
     FieldComparator,
@@ -12,8 +12,8 @@ from evals.evaluators.output import (
     NumericTolerance,
     RegexMatch,
 )
-from evals.evaluators.retrieval import RetrievalMetrics
-from evals.evaluators.trajectory import (
+from aiagents.evals.evaluators.retrieval import RetrievalMetrics
+from aiagents.evals.evaluators.trajectory import (
     Efficiency,
     StepJudgement,
     StepReport,

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from aiagents.evals.matching import ExpectedCall
 from pydantic_evals.evaluators import EvaluatorContext
 from pydantic_evals.otel._errors import SpanTreeRecordingError
 
 from aiagents.trajectory import Trajectory
-from evals.matching import ExpectedCall
 
 __all__ = [
     "EXPECTED_DOCUMENTS_KEY",

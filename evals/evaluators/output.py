@@ -255,8 +255,9 @@ class FieldsMatch(Evaluator[Any, Any, Any]):
                 continue
             ok = _compare(kind, g, w)
             label = kind if isinstance(kind, str) else getattr(kind, "__name__", "custom")
+            verdict = "matches" if ok else "does not match"
             results[f"{name}.{path}"] = EvaluationReason(
-                ok, f"{path}: {_short(g, 40)} {'~' if ok else '!~'} {_short(w, 40)} ({label})"
+                ok, f"{path}: got {_short(g, 40)}, expected {_short(w, 40)} ({label}: {verdict})"
             )
             if not ok:
                 bad.append(path)

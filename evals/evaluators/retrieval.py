@@ -1,5 +1,5 @@
 """Retrieval evaluator: hit@k, MRR@k, recall@k and nDCG@k of the retrieved ids against the case's
-expected documents (the metric functions are `retrieval.metrics`', the same the retrieval benchmarks use)."""
+expected documents (the metric functions are `aiagents.retrieval.metrics`', the same the retrieval benchmarks use)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from aiagents.evals.evaluators.context import expected_documents, retrieved_ids
+from aiagents.retrieval.metrics import hit_rate_at_k, mrr_at_k, ndcg_at_k, recall_at_k
 from pydantic_evals.evaluators import EvaluationReason, Evaluator, EvaluatorContext
-
-from evals.evaluators.context import expected_documents, retrieved_ids
-from retrieval.metrics import hit_rate_at_k, mrr_at_k, ndcg_at_k, recall_at_k
 
 __all__ = ["RetrievalMetrics"]
 

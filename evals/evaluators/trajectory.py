@@ -1,7 +1,7 @@
 """Trajectory evaluators: whole-run tool-call match, step-by-step judgement, efficiency budgets.
 
-All read a `Trajectory` (see `evals.evaluators.context`), so production traces and test runs are judged
-by the same code. Match and argument modes are defined in `evals.matching`.
+All read a `Trajectory` (see `aiagents.evals.evaluators.context`), so production traces and test runs are judged
+by the same code. Match and argument modes are defined in `aiagents.evals.matching`.
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiagents.evals.evaluators.context import expected_calls, expected_documents, ids_in, trajectory_of
+from aiagents.evals.matching import ArgMode, CallComparator, ExpectedCall, MatchMode, compare_call, match_calls
 from pydantic_evals.evaluators import EvaluationReason, Evaluator, EvaluatorContext
 
 from aiagents.trajectory import ToolCall, Trajectory
-from evals.evaluators.context import expected_calls, expected_documents, ids_in, trajectory_of
-from evals.matching import ArgMode, CallComparator, ExpectedCall, MatchMode, compare_call, match_calls
 
 __all__ = [
     "Efficiency",

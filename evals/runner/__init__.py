@@ -1,7 +1,7 @@
 """The eval runner: a target (task, RAG pipeline, agent or any async callable) over a dataset, judged,
 cached, traced, written per case and summarised."""
 
-from evals.runner.results import (
+from aiagents.evals.runner.results import (
     CaseResult,
     MetricResult,
     MetricSummary,
@@ -11,7 +11,7 @@ from evals.runner.results import (
     metric_results,
     summarise,
 )
-from evals.runner.run import (
+from aiagents.evals.runner.run import (
     EvalRun,
     EvalRunError,
     EvalRunInterrupted,
@@ -21,7 +21,7 @@ from evals.runner.run import (
     run_eval,
     run_eval_sync,
 )
-from evals.runner.targets import Target, TargetOutput, as_target, task_target, to_jsonable
+from aiagents.evals.runner.targets import Target, TargetOutput, as_target, task_target, to_jsonable
 
 __all__ = [
     # running

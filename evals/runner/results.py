@@ -166,7 +166,7 @@ class MetricSummary:
 
 @dataclass(kw_only=True)
 class RunSummary:
-    """Aggregates of a run plus its metadata (see `evals.runner.run_eval`)."""
+    """Aggregates of a run plus its metadata (see `aiagents.evals.runner.run_eval`)."""
 
     metrics: dict[str, MetricSummary]
     cases: int

@@ -14,19 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from opentelemetry.trace import Status, StatusCode
-from pydantic_evals.evaluators import Evaluator
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-from aiagents.errors import RunError, UserError
-from aiagents.settings import get_settings
-from aiagents.tracing import attributes as oi
-from aiagents.tracing import get_tracer, trace_id_hex
-from evals.cache import CallCache, cache_key
-from evals.datasets import Case, Dataset
-from evals.evaluators.context import EXPECTED_DOCUMENTS_KEY, EXPECTED_TRAJECTORY_KEY, make_context
-from evals.runner.results import (
+from aiagents.evals.cache import CallCache, cache_key
+from aiagents.evals.datasets import Case, Dataset
+from aiagents.evals.evaluators.context import EXPECTED_DOCUMENTS_KEY, EXPECTED_TRAJECTORY_KEY, make_context
+from aiagents.evals.runner.results import (
     META_FILE,
     RESULTS_FILE,
     SUMMARY_FILE,
@@ -37,7 +28,16 @@ from evals.runner.results import (
     metric_results,
     summarise,
 )
-from evals.runner.targets import Target, TargetOutput, as_target, to_jsonable
+from aiagents.evals.runner.targets import Target, TargetOutput, as_target, to_jsonable
+from opentelemetry.trace import Status, StatusCode
+from pydantic_evals.evaluators import Evaluator
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from aiagents.errors import RunError, UserError
+from aiagents.settings import get_settings
+from aiagents.tracing import attributes as oi
+from aiagents.tracing import get_tracer, trace_id_hex
 
 __all__ = [
     "EvalRun",
@@ -126,7 +126,7 @@ def _context(case: Case, output: Any, duration: float) -> Any:
 
 
 async def _evaluate(case: Case, output: Any, duration: float, evaluators: Sequence[Evaluator[Any, Any, Any]]):
-    from evals.judge import JudgeEvaluator
+    from aiagents.evals.judge import JudgeEvaluator
 
     ctx = _context(case, output, duration)
     metrics = {}
@@ -239,7 +239,7 @@ async def run_eval(
     previous = {k: v for k, v in previous.items() if k in names}
     todo = [c for c in dataset.cases if c.name not in previous]
     sem = asyncio.Semaphore(concurrency)
-    tracer = get_tracer("evals.runner")
+    tracer = get_tracer("aiagents.evals.runner")
     fresh: dict[str, CaseResult] = {}
     calls = 0
     finished = 0
@@ -352,7 +352,7 @@ async def run_eval(
     summary = summarise(ordered, total=len(dataset.cases), meta=meta)
     run = EvalRun(summary=summary, results=ordered, out_dir=out, resumed=len(previous), model_calls=calls)
     if phoenix_url:
-        from evals.phoenix import send_annotations
+        from aiagents.evals.phoenix import send_annotations
 
         run.annotations = send_annotations([r for r in fresh.values() if r.ok], phoenix_url)
     if out is not None:

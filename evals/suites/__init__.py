@@ -6,8 +6,8 @@
 - `docs-rag`: retrieval over the demo help center (12 questions with expected documents; hit/MRR/recall/nDCG);
 - `docs-agent`: a docs agent that must call `search_docs` (8 questions with expected trajectories).
 
-The RAG and agent suites read the index `demo-docs` (`aiagents ingest aiagents/demo_data/docs --index
-demo-docs`, or the demo's ingestion step).
+The RAG and agent suites read the index `demo-docs`, which `aiagents demo` builds (or `aiagents ingest`
+on the folder `aiagents.ingestion.demo_docs_path()` with `--index demo-docs`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiagents.evals.datasets import Dataset
+from aiagents.evals.evaluators import FieldsMatch, RetrievalMetrics, ToolCallsMatch
+from aiagents.evals.runner.targets import Target
 from pydantic_evals.evaluators import Evaluator
 
 from aiagents.errors import UserError
-from evals.datasets import Dataset
-from evals.evaluators import FieldsMatch, RetrievalMetrics, ToolCallsMatch
-from evals.runner.targets import Target
 
 __all__ = ["SUITES", "Suite", "get_suite", "suite_names", "SUITES_DIR", "DOCS_INDEX"]
 
@@ -49,9 +49,10 @@ class Suite:
 
 def _listing_target(model: str | None, prompt: str | None) -> Target:
     """`prompt` is a version, a label, or another prompt name of the same output (e.g. listing-attributes-v2)."""
+    from aiagents.evals.runner.targets import task_target
+
     from aiagents.prompts import PromptRegistry
     from aiagents.tasks import Task
-    from evals.runner.targets import task_target
 
     registry = PromptRegistry()
     if prompt and prompt in registry.names():
@@ -74,9 +75,10 @@ def _listing_evaluators() -> list[Evaluator[Any, Any, Any]]:
 
 def _photo_target(model: str | None, prompt: str | None) -> Target:
     """`prompt` is a version or a label of `listing-from-photo`."""
+    from aiagents.evals.runner.targets import task_target
+
     from aiagents.prompts import PromptRegistry
     from aiagents.tasks import Task
-    from evals.runner.targets import task_target
 
     labelled = prompt and prompt in PromptRegistry().labels("listing-from-photo")
     task = Task("listing-from-photo", label=prompt) if labelled else Task("listing-from-photo", version=prompt)
@@ -88,13 +90,13 @@ def _photo_evaluators() -> list[Evaluator[Any, Any, Any]]:
 
 
 def _rag_target(model: str | None, prompt: str | None) -> Target:
-    from evals.suites.docs import rag_target
+    from aiagents.evals.suites.docs import rag_target
 
     return rag_target(model=model)
 
 
 def _agent_target(model: str | None, prompt: str | None) -> Target:
-    from evals.suites.docs import agent_target
+    from aiagents.evals.suites.docs import agent_target
 
     return agent_target(model=model)
 

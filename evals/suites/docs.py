@@ -1,18 +1,21 @@
 """Targets of the docs suites: hybrid retrieval over the demo help center, and a small docs agent whose
 one tool is `search_docs` (a pydantic-ai `Agent`; offline it runs the offline baseline policy).
 
-Both read the `demo-docs` index; build it with `aiagents ingest aiagents/demo_data/docs --index demo-docs`.
+Both read the `demo-docs` index (built by `aiagents demo`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
+
+from aiagents.evals.runner.targets import Target, TargetOutput
 
 from aiagents.errors import UserError
 from aiagents.models import resolve_model
 from aiagents.trajectory import Trajectory
-from evals.runner.targets import Target, TargetOutput
 
 __all__ = ["agent_target", "docs_retriever", "rag_target", "DOCS_AGENT_INSTRUCTIONS"]
 
@@ -24,15 +27,17 @@ DOCS_AGENT_INSTRUCTIONS = (
 
 def docs_retriever(index_name: str | None = None) -> Any:
     """A `retrieval.Retriever` on the demo-docs index (a `UserError` saying how to build it when missing)."""
-    from evals.suites import DOCS_INDEX
-    from retrieval import IndexNotFoundError, Retriever, get_embedder, open_index
+    from aiagents.evals.suites import DOCS_INDEX
+    from aiagents.retrieval import IndexNotFoundError, Retriever, get_embedder, open_index
 
     name = index_name or DOCS_INDEX
     try:
         index = open_index(name)
     except IndexNotFoundError as exc:
+        docs = Path(str(files("aiagents") / "demo_data" / "docs"))  # the core's data (evals does not import ingestion)
         raise UserError(
-            f"The docs suites need the index {name!r}: run `aiagents ingest aiagents/demo_data/docs --index {name}`."
+            f"The docs suites need the index {name!r}: run `aiagents ingest {docs} --index {name}` "
+            "(or `aiagents demo`, which builds it)."
         ) from exc
     return Retriever(index, get_embedder())
 

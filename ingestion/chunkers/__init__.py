@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ingestion.chunkers.base import Chunker
-from ingestion.chunkers.markdown import MarkdownChunker, markdown_sections
-from ingestion.chunkers.sentences import SentenceChunker, sentence_spans
-from ingestion.chunkers.window import WindowChunker
-from ingestion.errors import ChunkerError
+from aiagents.ingestion.chunkers.base import Chunker
+from aiagents.ingestion.chunkers.markdown import MarkdownChunker, markdown_sections
+from aiagents.ingestion.chunkers.sentences import SentenceChunker, sentence_spans
+from aiagents.ingestion.chunkers.window import WindowChunker
+from aiagents.ingestion.errors import ChunkerError
 
 __all__ = [
     # protocol

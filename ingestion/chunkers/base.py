@@ -6,8 +6,8 @@ import re
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
-from ingestion.documents import Document, text_hash
-from retrieval.types import Chunk
+from aiagents.ingestion.documents import Document, text_hash
+from aiagents.retrieval.types import Chunk
 
 __all__ = ["Chunker", "Piece", "word_spans", "make_chunks", "window_spans"]
 
@@ -57,7 +57,7 @@ def window_spans(words: Sequence[tuple[int, int]], size: int, overlap: int) -> l
 
 
 def check_sizes(size: int, overlap: int) -> None:
-    from ingestion.errors import ChunkerError
+    from aiagents.ingestion.errors import ChunkerError
 
     if size < 1:
         raise ChunkerError(f"chunk size must be at least 1 word, got {size}")

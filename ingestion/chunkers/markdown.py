@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from aiagents.ingestion.chunkers.base import Piece, check_sizes, make_chunks, word_spans
+from aiagents.ingestion.chunkers.sentences import pack_sentences
+from aiagents.ingestion.documents import Document
+from aiagents.retrieval.types import Chunk
 from markdown_it import MarkdownIt
-
-from ingestion.chunkers.base import Piece, check_sizes, make_chunks, word_spans
-from ingestion.chunkers.sentences import pack_sentences
-from ingestion.documents import Document
-from retrieval.types import Chunk
 
 __all__ = ["MarkdownChunker", "markdown_sections"]
 

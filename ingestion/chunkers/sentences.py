@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingestion.chunkers.base import Piece, check_sizes, make_chunks, window_spans, word_spans
-from ingestion.documents import Document
-from retrieval.types import Chunk
+from aiagents.ingestion.chunkers.base import Piece, check_sizes, make_chunks, window_spans, word_spans
+from aiagents.ingestion.documents import Document
+from aiagents.retrieval.types import Chunk
 
 __all__ = ["SentenceChunker", "sentence_spans", "pack_sentences"]
 

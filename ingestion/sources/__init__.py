@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from ingestion.errors import SourceError
-from ingestion.sources.base import Source, read_all
-from ingestion.sources.beir import BeirSource
-from ingestion.sources.files import DEFAULT_EXTENSIONS, FolderSource, split_front_matter
-from ingestion.sources.html import html_to_text
-from ingestion.sources.records import RecordsSource
+from aiagents.ingestion.errors import SourceError
+from aiagents.ingestion.sources.base import Source, read_all
+from aiagents.ingestion.sources.beir import BeirSource
+from aiagents.ingestion.sources.files import DEFAULT_EXTENSIONS, FolderSource, split_front_matter
+from aiagents.ingestion.sources.html import html_to_text
+from aiagents.ingestion.sources.records import RecordsSource
 
 __all__ = [
     "Source",

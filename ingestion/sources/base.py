@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Protocol, runtime_checkable
 
-from ingestion.documents import Document, Problem
+from aiagents.ingestion.documents import Document, Problem
 
 __all__ = ["Source", "read_all"]
 

@@ -1,4 +1,4 @@
-"""`BeirSource`: a BEIR corpus (`corpus.jsonl` with `_id`, `title`, `text`), read by `retrieval.beir`."""
+"""`BeirSource`: a BEIR corpus (`corpus.jsonl` with `_id`, `title`, `text`), read by `aiagents.retrieval.beir`."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingestion.documents import Document, Problem
-from ingestion.errors import SourceError
-from retrieval.beir import document_text, iter_corpus
-from retrieval.errors import BeirFormatError
+from aiagents.ingestion.documents import Document, Problem
+from aiagents.ingestion.errors import SourceError
+from aiagents.retrieval.beir import document_text, iter_corpus
+from aiagents.retrieval.errors import BeirFormatError
 
 __all__ = ["BeirSource"]
 
@@ -17,9 +17,9 @@ __all__ = ["BeirSource"]
 @dataclass(kw_only=True)
 class BeirSource:
     """Documents of a BEIR corpus: id = `_id`, text = title + " " + text (BEIR's convention, the same
-    as `retrieval.beir.document_text`), metadata = the title and the record's other fields.
+    as `aiagents.retrieval.beir.document_text`), metadata = the title and the record's other fields.
 
-    `retrieval.beir.iter_corpus` stops at the first broken line; that line is reported as a
+    `aiagents.retrieval.beir.iter_corpus` stops at the first broken line; that line is reported as a
     `Problem` with `truncated=True` (nothing is deleted from the index on such a run).
     """
 

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from ingestion.documents import Document, Problem
-from ingestion.errors import SourceError
-from ingestion.sources.html import html_to_text
+from aiagents.ingestion.documents import Document, Problem
+from aiagents.ingestion.errors import SourceError
+from aiagents.ingestion.sources.html import html_to_text
 
 __all__ = ["FolderSource", "split_front_matter", "DEFAULT_EXTENSIONS"]
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from ingestion.documents import Document, Problem
-from ingestion.errors import SourceError
+from aiagents.ingestion.documents import Document, Problem
+from aiagents.ingestion.errors import SourceError
 
 __all__ = ["RecordsSource", "RecordFormat"]
 

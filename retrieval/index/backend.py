@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from retrieval.errors import InvalidFilterError
+from aiagents.retrieval.errors import InvalidFilterError
 
 __all__ = ["Backend", "Condition", "PointData", "SearchRequest", "parse_filters", "DENSE", "SPARSE"]
 

@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import qdrant_edge as qe
-
-from retrieval.index.backend import DENSE, SPARSE, Condition, PointData, SearchRequest
+from aiagents.retrieval.index.backend import DENSE, SPARSE, Condition, PointData, SearchRequest
 
 __all__ = ["EdgeBackend"]
 

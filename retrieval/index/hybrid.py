@@ -9,11 +9,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-
-from aiagents.settings import get_settings
-from retrieval.bm25 import BM25Params, document_vector, query_vector
-from retrieval.errors import IndexMismatchError, IndexNotFoundError, UnknownBackendError
-from retrieval.index.backend import (
+from aiagents.retrieval.bm25 import BM25Params, document_vector, query_vector
+from aiagents.retrieval.errors import IndexMismatchError, IndexNotFoundError, UnknownBackendError
+from aiagents.retrieval.index.backend import (
     DENSE,
     SPARSE,
     Backend,
@@ -22,8 +20,10 @@ from retrieval.index.backend import (
     SearchRequest,
     parse_filters,
 )
-from retrieval.tokenizer import Tokenizer
-from retrieval.types import Chunk
+from aiagents.retrieval.tokenizer import Tokenizer
+from aiagents.retrieval.types import Chunk
+
+from aiagents.settings import get_settings
 
 __all__ = ["HybridIndex", "open_index", "point_id", "BACKENDS"]
 
@@ -272,13 +272,12 @@ def _resolve_backend(name: str, backend: str | None, location: str | None) -> tu
     url = location or os.environ.get("AIAGENTS_QDRANT_URL")
     kind = backend or ("qdrant" if url else "edge")
     if kind == "edge":
-        from retrieval.index.edge import EdgeBackend
+        from aiagents.retrieval.index.edge import EdgeBackend
 
         return EdgeBackend(get_settings().indexes_dir / name), kind
     if kind in ("qdrant", "memory"):
+        from aiagents.retrieval.index.qdrant import QdrantBackend
         from qdrant_client import QdrantClient
-
-        from retrieval.index.qdrant import QdrantBackend
 
         if kind == "memory" or url == ":memory:":
             client = QdrantClient(":memory:")

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from aiagents.retrieval.index.backend import DENSE, SPARSE, Condition, PointData, SearchRequest
 from qdrant_client import QdrantClient, models
-
-from retrieval.index.backend import DENSE, SPARSE, Condition, PointData, SearchRequest
 
 __all__ = ["QdrantBackend"]
 

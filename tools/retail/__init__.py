@@ -1,7 +1,7 @@
 """The retail-shop environment (tau-bench retail): 16 tools over a mock shop database, gold replay, runner.
 
 ```python
-from tools.retail import load_retail_data, load_tasks, run_task
+from aiagents.tools.retail import load_retail_data, load_tasks, run_task
 
 data = load_retail_data("../shared/data/tau_bench_retail")
 task = load_tasks("../shared/data/tau_bench_retail/retail_tasks_dev.jsonl")[0]
@@ -12,11 +12,11 @@ print(run.reward, run.score.state_differences)
 
 from __future__ import annotations
 
-from tools.retail.database import TABLES, RetailData, RetailDatabase, Table, load_retail_data, record_digest
-from tools.retail.errors import RetailDataError, RetailRunnerError
-from tools.retail.policy import RETAIL_POLICY, RETAIL_POLICY_VERSION
-from tools.retail.replay import ReplayFailure, ReplayReport, replay_gold
-from tools.retail.runner import (
+from aiagents.tools.retail.database import TABLES, RetailData, RetailDatabase, Table, load_retail_data, record_digest
+from aiagents.tools.retail.errors import RetailDataError, RetailRunnerError
+from aiagents.tools.retail.policy import RETAIL_POLICY, RETAIL_POLICY_VERSION
+from aiagents.tools.retail.replay import ReplayFailure, ReplayReport, replay_gold
+from aiagents.tools.retail.runner import (
     AgentFactory,
     SimulatedUser,
     TaskRun,
@@ -25,10 +25,10 @@ from tools.retail.runner import (
     run_task,
     run_tasks,
 )
-from tools.retail.scoring import GoldReplay, Score, output_found, replay_actions, score_run
-from tools.retail.scripted import gold_model, scripted_tool_model
-from tools.retail.tasks import TASK_FILE_GLOB, GoldAction, RetailTask, load_tasks, task_files
-from tools.retail.tools import (
+from aiagents.tools.retail.scoring import GoldReplay, Score, output_found, replay_actions, score_run
+from aiagents.tools.retail.scripted import gold_model, scripted_tool_model
+from aiagents.tools.retail.tasks import TASK_FILE_GLOB, GoldAction, RetailTask, load_tasks, task_files
+from aiagents.tools.retail.tools import (
     CANCEL_REASONS,
     READ_TOOLS,
     TOOL_NAMES,
@@ -36,7 +36,7 @@ from tools.retail.tools import (
     CancelReason,
     RetailTools,
 )
-from tools.retail.toolset import retail_toolset
+from aiagents.tools.retail.toolset import retail_toolset
 
 __all__ = [
     # database

@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from tools.retail.errors import RetailDataError
+from aiagents.tools.retail.errors import RetailDataError
 
 __all__ = ["TABLES", "RetailData", "RetailDatabase", "Table", "load_retail_data", "record_digest"]
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from tools.retail.database import load_retail_data
-from tools.retail.runner import run_tasks
-from tools.retail.scoring import replay_actions, score_run
-from tools.retail.scripted import gold_model
-from tools.retail.tasks import load_tasks, task_files
+from aiagents.tools.retail.database import load_retail_data
+from aiagents.tools.retail.runner import run_tasks
+from aiagents.tools.retail.scoring import replay_actions, score_run
+from aiagents.tools.retail.scripted import gold_model
+from aiagents.tools.retail.tasks import load_tasks, task_files
 
 __all__ = ["ReplayFailure", "ReplayReport", "replay_gold"]
 

@@ -16,6 +16,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from aiagents.tools.retail.database import RetailData
+from aiagents.tools.retail.errors import RetailRunnerError
+from aiagents.tools.retail.policy import RETAIL_POLICY, RETAIL_POLICY_VERSION
+from aiagents.tools.retail.scoring import GoldReplay, Score, replay_actions, score_run
+from aiagents.tools.retail.tasks import RetailTask
+from aiagents.tools.retail.toolset import retail_toolset
 from openinference.semconv.trace import OpenInferenceSpanKindValues, SpanAttributes
 from pydantic_ai import Agent, FunctionToolset, UsageLimits, capture_run_messages
 from pydantic_ai.exceptions import AgentRunError
@@ -31,12 +37,6 @@ from pydantic_ai.models import Model
 
 from aiagents.tracing import get_tracer, trace_id_hex
 from aiagents.trajectory import Trajectory
-from tools.retail.database import RetailData
-from tools.retail.errors import RetailRunnerError
-from tools.retail.policy import RETAIL_POLICY, RETAIL_POLICY_VERSION
-from tools.retail.scoring import GoldReplay, Score, replay_actions, score_run
-from tools.retail.tasks import RetailTask
-from tools.retail.toolset import retail_toolset
 
 __all__ = [
     "AgentFactory",
@@ -199,7 +199,7 @@ async def run_task(
         assert model is not None
         agent, policy_version = build_retail_agent(model, toolset), RETAIL_POLICY_VERSION
     limits = usage_limits or UsageLimits(request_limit=30)
-    tracer = get_tracer("tools.retail")
+    tracer = get_tracer("aiagents.tools.retail")
     with tracer.start_as_current_span("retail.task") as span:
         span.set_attribute(SPAN_KIND, CHAIN)
         span.set_attribute(INPUT_VALUE, task.instruction)

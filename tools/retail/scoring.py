@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from tools.retail.database import RetailData, RetailDatabase
-from tools.retail.tasks import RetailTask
-from tools.retail.tools import RetailTools
+from aiagents.tools.retail.database import RetailData, RetailDatabase
+from aiagents.tools.retail.tasks import RetailTask
+from aiagents.tools.retail.tools import RetailTools
 
 __all__ = ["GoldReplay", "Score", "output_found", "replay_actions", "score_run"]
 

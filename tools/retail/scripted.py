@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from aiagents.tools.retail.tasks import RetailTask
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart, ToolReturnPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
-
-from tools.retail.tasks import RetailTask
 
 __all__ = ["gold_model", "scripted_tool_model"]
 

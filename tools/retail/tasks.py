@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiagents.tools.retail.errors import RetailDataError
 from pydantic import TypeAdapter, ValidationError
-
-from tools.retail.errors import RetailDataError
 
 __all__ = ["TASK_FILE_GLOB", "GoldAction", "RetailTask", "load_tasks", "task_files"]
 

@@ -13,10 +13,9 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any, Literal, get_args
 
+from aiagents.tools.retail.calculator import evaluate_arithmetic
+from aiagents.tools.retail.database import RetailDatabase
 from pydantic import ValidationError, validate_call
-
-from tools.retail.calculator import evaluate_arithmetic
-from tools.retail.database import RetailDatabase
 
 __all__ = ["CANCEL_REASONS", "READ_TOOLS", "TOOL_NAMES", "WRITE_TOOLS", "CancelReason", "RetailTools"]
 

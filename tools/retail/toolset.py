@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiagents.tools.retail.database import RetailDatabase
+from aiagents.tools.retail.tools import RetailTools
 from pydantic_ai import FunctionToolset
-
-from tools.retail.database import RetailDatabase
-from tools.retail.tools import RetailTools
 
 __all__ = ["retail_toolset"]
 
