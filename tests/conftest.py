@@ -17,6 +17,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from pydantic_ai import models  # noqa: E402
 
 from aiagents.settings import reset_settings  # noqa: E402
+from tests.support.logstores import store  # noqa: E402, F401 - the log store on SQLite and PostgreSQL
 
 # No test may reach a real provider by accident (the local wire-format server tests re-allow it).
 models.ALLOW_MODEL_REQUESTS = False

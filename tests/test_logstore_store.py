@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,43 +22,6 @@ from aiagents.logstore import (
     open_store,
     redact_url,
 )
-
-PG_URL = os.environ.get("AIAGENTS_TEST_POSTGRES_URL", "postgresql://aiagents:aiagents@127.0.0.1:5432/aiagents_test")
-
-
-def _postgres_reason() -> str | None:
-    try:
-        import psycopg
-    except ImportError:
-        return "psycopg is not installed (pip install 'aiagents[postgres]')"
-    try:
-        psycopg.connect(PG_URL, connect_timeout=3).close()
-    except Exception as exc:  # noqa: BLE001
-        return f"no PostgreSQL at {redact_url(PG_URL)} (set AIAGENTS_TEST_POSTGRES_URL): {str(exc).splitlines()[0]}"
-    return None
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LogStore]:
-    if request.param == "sqlite":
-        s = open_store(f"sqlite:///{tmp_path / 'logs.db'}")
-        yield s
-        s.close()
-        return
-    reason = _postgres_reason()
-    if reason:
-        pytest.skip(reason)
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"  # a fresh schema per test: the same database, no interference
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in PG_URL else "?"
-    s = open_store(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
-    yield s
-    s.close()
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def _req(i: int, **kw: object) -> RequestRecord:

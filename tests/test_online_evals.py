@@ -117,6 +117,32 @@ def test_worker_scores_in_the_background_and_submit_does_not_wait(tmp_path) -> N
     store.close()
 
 
+def test_a_backlog_left_at_shutdown_is_scored_after_the_next_start_once(tmp_path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'log.db'}")
+
+    class Slow(Evaluator[Any, Any, Any]):
+        def evaluate(self, ctx: EvaluatorContext[Any, Any, Any]) -> float:
+            time.sleep(0.05)
+            return 0.5
+
+    _log(store, 40)
+    worker = OnlineEvalWorker(store, [Slow()], batch_size=5).start(resume_hours=0)
+    for row in store.list_requests(limit=100):
+        worker.submit(row)
+    started = time.monotonic()
+    worker.stop()  # does not wait for 40 x 50 ms of scoring
+    assert time.monotonic() - started < 1.5
+    done_before = len(list_scores(store, source="online"))
+    assert done_before < 40
+    again = [OnlineEvalWorker(store, [Slow()]).start(), OnlineEvalWorker(store, [Slow()]).start()]  # two workers
+    assert all(w.flush(timeout=30) for w in again)
+    for w in again:
+        w.stop()
+    scores = list_scores(store, source="online")
+    assert sorted(r["request_id"] for r in scores) == sorted(f"q{i}" for i in range(40))  # each once
+    store.close()
+
+
 def _log(store, n: int) -> None:
     store.write(
         requests=[

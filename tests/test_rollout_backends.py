@@ -8,7 +8,6 @@ from aiagents.logstore import FeedbackRecord, RequestRecord
 from aiagents.online import list_scores, pending_score_annotations, write_many_scores, write_scores
 from aiagents.rollout import ExperimentRouter, ExperimentStore, Guardrails, Variant, list_events, report
 from aiagents.service.dashboard import dashboard_data
-from tests.test_logstore_store import store  # noqa: F401 - the sqlite/postgres store fixture
 
 
 def test_loop_queries_on_both_backends(store, tmp_path) -> None:  # noqa: F811

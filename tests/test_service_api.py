@@ -108,7 +108,8 @@ def test_bad_input_gets_clear_json_errors_and_loses_nothing(client: httpx.Client
     _error(
         client.post(TASK, headers={**A, "content-type": "application/json"}, content=chunked), 413, "payload_too_large"
     )
-    _error(client.post("/v1/tasks/no-such-task", headers=A, json={"input": {}}), 404, "unknown_task")
+    unknown = _error(client.post("/v1/tasks/no-such-task", headers=A, json={"input": {}}), 404, "unknown_task")
+    assert "listing-attributes" in unknown["message"] and "/" not in unknown["message"]  # names, no server path
     _error(client.post(TASK, headers=A, json={"input": {"nonsense": 1}}), 422, "invalid_input")
     misspelt = _error(client.post(TASK, headers=A, json={"inputs": {}}), 422, "validation_error")["message"]
     assert misspelt == "inputs: Extra inputs are not permitted (did you mean `input`?)"
@@ -159,8 +160,13 @@ def test_redaction_and_secret_scrubbing_in_the_store(client: httpx.Client) -> No
     assert CLIENT_KEYS[1] not in json.dumps(row) and "[REDACTED]" in row["input"]["listing"]
 
 
+PROVIDER_KEY = "sk-test-SECRET-7f3a9c1e"
+PASTED_TOKEN = "ghp_" + "Z9" * 18  # key-shaped, configured nowhere
+
+
 def test_no_key_reaches_the_store_the_spans_or_the_log(tmp_path: Path) -> None:
-    svc = start_service(tmp_path / "data", env={"AIAGENTS_REDACT_FIELDS": "card"})
+    env = {"AIAGENTS_REDACT_FIELDS": "card", "OPENAI_API_KEY": PROVIDER_KEY, "AIAGENTS_MODEL": "offline"}
+    svc = start_service(tmp_path / "data", env=env)
     try:
         with httpx.Client(base_url=svc.url, timeout=60) as c:
             for headers in (A, B, ADMIN):
@@ -169,16 +175,24 @@ def test_no_key_reaches_the_store_the_spans_or_the_log(tmp_path: Path) -> None:
                     c.post("/v1/feedback", headers=headers, json={"request_id": rid, "thumbs": "up"}).status_code == 202
                 )
             c.post(TASK, headers=A, json={"input": {"listing": LISTING, "card": SECRET_INPUT}})
+            pasted = f"{LISTING} {PROVIDER_KEY} {PASTED_TOKEN}"  # keys in the input reach no span, row or file
+            answer = c.post(TASK, headers=A, json={"input": {"listing": pasted}, "metadata": {"k": PROVIDER_KEY}})
+            assert answer.status_code == 200, answer.text
             c.post(TASK, headers=auth(CLIENT_KEYS[0] + "x"), json={"input": {}})  # a wrong key is not logged either
     finally:
         assert svc.stop() in (0, -15)  # uvicorn re-raises the SIGTERM it handled, after a graceful shutdown
         assert "Application shutdown complete" in svc.log()
     files = [p for p in svc.data_dir.rglob("*") if p.is_file() and p.name != "secret"]
+    made_by_the_service = [p for p in files if not p.name.startswith("serve-")]  # not the test's own log file
+    readable_by_others = [str(p.relative_to(svc.data_dir)) for p in made_by_the_service if p.stat().st_mode & 0o077]
+    assert made_by_the_service and not readable_by_others
+    assert svc.data_dir.stat().st_mode & 0o077 == 0
     spooled = [p for p in files if p.suffix == ".otlp"]
     assert spooled, "the spans should be spooled (Phoenix unreachable)"
     blob = b"".join(p.read_bytes() for p in files)
     assert b"listing-attributes" in b"".join(p.read_bytes() for p in spooled)
-    assert len(open_store(f"sqlite:///{svc.data_dir / 'logs' / 'requests.db'}").list_requests()) == 4
-    for key in (*CLIENT_KEYS, ADMIN_KEY):
+    assert len(open_store(f"sqlite:///{svc.data_dir / 'logs' / 'requests.db'}").list_requests()) == 5
+    assert blob.count(b"[REDACTED]") >= 4  # scrubbed, not dropped: the request span, the LLM span and the row
+    for key in (*CLIENT_KEYS, ADMIN_KEY, PROVIDER_KEY, PASTED_TOKEN):
         assert key.encode() not in blob, f"{key} found in the data folder"
     assert SECRET_INPUT.encode() not in (svc.data_dir / "logs" / "requests.db").read_bytes()

@@ -14,8 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
+from aiagents.logstore import open_store
 from aiagents.tracing import push_spool
 from aiagents.tracing.phoenix_server import start_phoenix
+from tests.support.phoenix import wait_for_span
 from tests.test_service_support import ADMIN_KEY, CLIENT_KEYS, auth, free_port, start_service
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -96,12 +98,21 @@ def test_feedback_waits_while_phoenix_is_down_and_arrives_later(tmp_path: Path) 
     try:
         with httpx.Client(base_url=svc.url, timeout=60) as client:
             request_id, span_id = _request_and_feedback(client)
-            time.sleep(2)  # the annotator has tried (Phoenix is down): the rows stay pending
-            assert client.get("/v1/stats", headers=ADMIN).json()["annotations_pending"] == 2
+            store = open_store(f"sqlite:///{svc.data_dir / 'logs' / 'requests.db'}")
+            tried = "SELECT MIN(annotation_attempts) AS n FROM feedback WHERE request_id = ?"
+            deadline = time.monotonic() + 60  # the annotator has tried (Phoenix is down) ...
+            while (store.query(tried, [request_id])[0]["n"] or 0) < 1 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert store.query(tried, [request_id])[0]["n"] >= 1
+            assert client.get("/v1/stats", headers=ADMIN).json()["annotations_pending"] == 2  # ... and kept them
             phoenix = start_phoenix(tmp_path / "phoenix", port=port)
             deadline = time.monotonic() + 30  # the service's spans: spooled batches, the last one within 5 s
             while push_spool(svc.data_dir / "spool", url).spans == 0 and time.monotonic() < deadline:
                 time.sleep(1)
+            from phoenix.client import Client
+
+            # Phoenix inserts what it receives in the background: a span must be there before it is annotated
+            assert wait_for_span(Client(base_url=url), project, span_id, timeout=60)
             # new feedback wakes the annotator at once (else it retries on its back-off, up to a minute)
             assert client.post("/v1/feedback", headers=A, json={"request_id": request_id, "accepted": False}).is_success
             annotations = _annotations(url, project, span_id, want=2)

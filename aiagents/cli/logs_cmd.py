@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from aiagents.cli.output import console, out, print_json, run_guarded
+from aiagents.settings import get_settings
 
 __all__ = ["register", "parse_since"]
 
@@ -41,6 +42,20 @@ def parse_since(value: str | None, *, now: float | None = None) -> float | None:
 
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds")
+
+
+def _outside_the_store() -> dict[str, int]:
+    """Rows not in the store: refused for good (dead-letter file), or journaled by a service not yet stopped or
+    stopped before storing them (replayed by the next one, or by `aiagents logs recover`)."""
+    from aiagents.logstore import DeadLetter, dead_letter_path, journal_dir
+
+    data_dir = get_settings().data_dir
+    folder = journal_dir(data_dir)
+    journal = 0
+    for path in folder.glob("*.jsonl") if folder.is_dir() else ():
+        with path.open("rb") as handle:
+            journal += sum(1 for line in handle if line.strip())
+    return {"dead_letter": DeadLetter(dead_letter_path(data_dir)).count(), "journal_rows": journal}
 
 
 def register(app: typer.Typer) -> None:
@@ -81,7 +96,7 @@ def register(app: typer.Typer) -> None:
         from aiagents.logstore import open_store, redact_url
 
         store = run_guarded(open_store)
-        data = store.stats(since=parse_since(since))
+        data = {**store.stats(since=parse_since(since)), **_outside_the_store()}
         if as_json:
             print_json({**data, "store": redact_url(store.url)})
             return
@@ -91,6 +106,24 @@ def register(app: typer.Typer) -> None:
         out.print(table)
         if data["requests"] == 0:
             console.print("No requests logged yet: start `aiagents serve` and send some.")
+        if data["dead_letter"]:
+            console.print(f"[yellow]{data['dead_letter']} rows the store refused are in the dead-letter file; "
+                          "`aiagents logs recover` stores them once the cause is fixed.[/]")  # fmt: skip
+
+    @group.command("recover")
+    def recover_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+        """Store what a stopped service left outside the log: its journal, and the dead-letter rows."""
+        from aiagents.logstore import open_store, recover
+
+        store = run_guarded(open_store)
+        report = run_guarded(recover, store, get_settings().data_dir)
+        if as_json:
+            print_json(report)
+            return
+        out.print(
+            f"{report['journal_rows']} rows stored from journals of stopped processes; dead-letter rows: "
+            f"{report['dead_letter_stored']} stored, {report['dead_letter_left']} refused again"
+        )
 
     @group.command("prune-media")
     def prune_media(

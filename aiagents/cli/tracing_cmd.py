@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 
 import typer
@@ -24,8 +25,16 @@ def register(app: typer.Typer) -> None:
         if phoenix_is_up(url):
             out.print(f"Phoenix is already running at {url}")
             return
+        def _stop(signum: int, _frame: object) -> None:  # SIGTERM (a service manager, `kill`) stops Phoenix too
+            raise KeyboardInterrupt
+
+        if not detach:
+            signal.signal(signal.SIGTERM, _stop)
         console.print(f"Starting Phoenix (working directory {settings.phoenix_dir}) ...")
-        server = start_phoenix(settings.phoenix_dir.resolve(), port=port)
+        try:
+            server = start_phoenix(settings.phoenix_dir.resolve(), port=port)
+        except KeyboardInterrupt:  # stopped while starting: start_phoenix stopped its child
+            return
         out.print(f"Phoenix: {server.url}")
         out.print(f"Send traces there with PHOENIX_COLLECTOR_ENDPOINT={server.url}")
         if detach:
@@ -34,6 +43,8 @@ def register(app: typer.Typer) -> None:
             while server.process.poll() is None:
                 time.sleep(1)
         except KeyboardInterrupt:
+            pass
+        finally:
             server.stop()
 
     traces = typer.Typer(help="Spans spooled while Phoenix was unreachable.", no_args_is_help=True)

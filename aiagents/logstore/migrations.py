@@ -151,3 +151,15 @@ def m005_annotation_queue(db: Migratable) -> None:
         )"""
     )
     db.execute("CREATE INDEX annotation_queue_status ON annotation_queue (status, priority, queued_at)")
+
+
+@migration
+def m006_dashboard_sessions(db: Migratable) -> None:
+    """Dashboard sessions ended by logout (every worker and machine sharing the store refuses their cookie)."""
+    db.execute(
+        f"""CREATE TABLE revoked_sessions (
+            session_id TEXT PRIMARY KEY,
+            revoked_at {db.float} NOT NULL,
+            expires_at {db.float} NOT NULL
+        )"""
+    )

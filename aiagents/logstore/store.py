@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 from aiagents.errors import RunError, UserError
 from aiagents.logstore.migrations import MIGRATIONS
 from aiagents.logstore.records import FeedbackRecord, RequestRecord, now
+from aiagents.logstore.storable import storable_json, storable_text
 from aiagents.settings import get_settings
 
 __all__ = ["LogStore", "open_store", "default_database_url", "redact_url", "LogStoreError", "DatabaseURLError"]
@@ -53,14 +54,20 @@ def _row_encoder(columns: list[str]) -> Callable[[Any], tuple[Any, ...]]:
     json_at = [i for i, c in enumerate(columns) if c in _JSON_COLUMNS]
     bool_at = [i for i, c in enumerate(columns) if c in _BOOL_COLUMNS]
 
+    text_at = [i for i, c in enumerate(columns) if c not in _JSON_COLUMNS and c not in _BOOL_COLUMNS]
+
     def encode(record: Any) -> tuple[Any, ...]:
         values = list(fetch(record))
         for i in json_at:
             if values[i] is not None:
-                values[i] = json.dumps(values[i], ensure_ascii=False, default=str)
+                values[i] = storable_json(values[i])
         for i in bool_at:
             if values[i] is not None:
                 values[i] = int(values[i])
+        for i in text_at:  # NUL and lone surrogates escaped, the same on both stores (see storable.py)
+            value = values[i]
+            if value.__class__ is str and not (value.isascii() and "\x00" not in value):
+                values[i] = storable_text(value)
         return tuple(values)
 
     return encode
@@ -164,6 +171,17 @@ class LogStore:
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def reset_connection(self) -> None:
+        """Drop this thread's connection (after a connection error: the next call opens a new one)."""
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            with self._lock:
+                if conn in self._all:
+                    self._all.remove(conn)
+            with contextlib.suppress(Exception):
+                conn.close()
 
     def close(self) -> None:
         """Close every connection this store opened (in any thread)."""
@@ -392,6 +410,23 @@ class LogStore:
         if rows:
             with self.transaction(immediate=True) as cursor:
                 cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    # dashboard sessions --------------------------------------------------------------------------------
+    def revoke_session(self, session_id: str, expires_at: float) -> None:
+        """End a dashboard session for every process sharing this store (expired ones are pruned)."""
+        with self.transaction(immediate=True) as cursor:
+            cursor.execute(self._sql("DELETE FROM revoked_sessions WHERE expires_at < ?"), (now(),))
+            cursor.execute(
+                self._sql(
+                    "INSERT INTO revoked_sessions (session_id, revoked_at, expires_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (session_id) DO NOTHING"
+                ),
+                (session_id, now(), expires_at),
+            )
+
+    def session_revoked(self, session_id: str) -> bool:
+        rows = self._query("SELECT 1 AS one FROM revoked_sessions WHERE session_id = ?", (session_id,))
+        return bool(rows)
 
     def count(self, table: str) -> int:
         if table not in ("requests", "feedback", "scores"):

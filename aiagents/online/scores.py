@@ -6,6 +6,7 @@ score id is the annotation's `identifier`, so a row sent twice updates one annot
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Sequence
@@ -54,12 +55,21 @@ def write_many_scores(
     """The scores of several requests ((request id, scores, metadata) each) in one transaction."""
     now = time.time()
     values = [
-        (new_id(), rid, now, n, source, s, lbl, expl, annotator, json.dumps(meta or {}, default=str))
+        (_score_id(rid, n, source), rid, now, n, source, s, lbl, expl, annotator, json.dumps(meta or {}, default=str))
         for rid, scores, meta in rows
         for n, s, lbl, expl in scores
     ]
-    store.execute_many(f"INSERT INTO scores ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+    sql = f"INSERT INTO scores ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (score_id) DO NOTHING"
+    store.execute_many(sql, values)
     return len(values)
+
+
+def _score_id(request_id: str, name: str, source: str) -> str:
+    """Online scores get one id per (request, score name): a request scored twice (a backlog resumed by two
+    workers after a restart) keeps one score. Other sources (re-scoring with new evaluators) add new rows."""
+    if source != "online":
+        return new_id()
+    return hashlib.sha256(f"{request_id}\0{name}\0{source}".encode()).hexdigest()[:32]
 
 
 def list_scores(store: LogStore, *, request_id: str | None = None, source: str | None = None) -> list[dict[str, Any]]:

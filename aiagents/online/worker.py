@@ -1,7 +1,9 @@
 """`OnlineEvalWorker`: scores a sample of live requests in a background thread, never in the request path.
 
 The service calls `submit(record)` after it answered (a non-blocking put on a bounded queue; when the queue
-is full the request is not scored and `dropped` counts it). The thread runs the suite's evaluators, writes
+is full the request is not scored and `dropped` counts it). At shutdown the queue is not waited for: the next
+start finds the sampled requests without an online score in the request log and scores them.
+The thread runs the suite's evaluators, writes
 the scores to the log store and, when a Phoenix URL is given, sends them as span annotations (retried
 with back-off while Phoenix is down or has not received the span yet).
 """
@@ -72,11 +74,33 @@ class OnlineEvalWorker:
         self.skipped = 0
         self.annotated = 0
         self.failures = 0
+        self._stopping = False
 
-    def start(self) -> OnlineEvalWorker:
+    def start(self, *, resume_hours: float = 24.0) -> OnlineEvalWorker:
+        """Start the thread; first queue the backlog a previous run left (see `resume_backlog`)."""
         self._thread = threading.Thread(target=self._run, name="online-evals", daemon=True)
         self._thread.start()
+        if resume_hours > 0:
+            try:
+                self.resume_backlog(hours=resume_hours)
+            except Exception as exc:  # noqa: BLE001 - the store may be busy: the backlog waits for the next start
+                log.warning("online-eval backlog not resumed: %s", exc)
         return self
+
+    def resume_backlog(self, *, hours: float = 24.0, limit: int = 5_000) -> int:
+        """Queue the sampled requests of the last `hours` that have no online score yet: what a stopped service
+        had queued and not scored is in the request log, so the backlog survives a restart without a file of
+        its own. Scores are written once per request and name, so two workers resuming together agree."""
+        rows = self.store.query(
+            "SELECT r.* FROM requests r WHERE r.created_at >= ? AND r.error_code IS NULL AND NOT EXISTS "
+            "(SELECT 1 FROM scores s WHERE s.request_id = r.request_id AND s.source = 'online') "
+            "ORDER BY r.created_at LIMIT ?",
+            [time.time() - hours * 3600, limit],
+        )
+        queued = sum(1 for row in rows if self.submit(row))
+        if queued:
+            log.info("online evals: %d requests from before the last stop queued for scoring", queued)
+        return queued
 
     def submit(self, record: Any) -> bool:
         """Queue a `RequestRecord` (or row dict) for scoring if sampled; never blocks. Returns whether queued."""
@@ -107,9 +131,12 @@ class OnlineEvalWorker:
                 self._idle.wait(left)
         return True
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop after the batch in hand: what is still queued is not waited for (the next start resumes it
+        from the request log, `resume_backlog`), so shutdown does not wait on scoring."""
         if self._thread is None:
             return
+        self._stopping = True
         self._queue.put(_STOP)
         self._thread.join(timeout)
         self._send_annotations()
@@ -161,7 +188,7 @@ class OnlineEvalWorker:
                     item = self._queue.get(timeout=backoff)
                 except queue.Empty:
                     item = None
-                if item is _STOP:
+                if item is _STOP or self._stopping:
                     return
                 if item is not None:
                     batch = [item]

@@ -36,7 +36,8 @@ from aiagents.rollout.hooks import variant_overrides
 from aiagents.service.auth import Principal
 from aiagents.service.config import ServiceSettings
 from aiagents.service.errors import ServiceError, error_body
-from aiagents.service.guard import Guard
+from aiagents.service.guard import Guard, too_deep_message
+from aiagents.service.json_depth import exceeds_depth
 from aiagents.service.models import (
     TASK_MULTIPART_SCHEMA,
     AgentRequest,
@@ -236,6 +237,9 @@ async def _task_body(request: Request) -> tuple[TaskRequest, Uploads]:
             if isinstance(value, UploadFile):
                 files[key] = (await value.read(), value.filename)
             elif key in ("input", "metadata"):
+                limit = _state(request).settings.max_json_depth
+                if (depth := exceeds_depth(value, limit)) is not None:
+                    raise ServiceError(400, "too_deep", too_deep_message(f"form field {key!r}", depth, limit))
                 try:
                     fields[key] = json.loads(value)
                 except ValueError as exc:
@@ -559,7 +563,11 @@ def create_app(settings: ServiceSettings | None = None, *, database_url: str | N
         return JSONResponse(error_body("internal_error", type(exc).__name__), status_code=500)
 
     app.add_middleware(
-        Guard, keys=state.keys, max_body_bytes=settings.max_body_bytes, max_upload_bytes=media_limits.max_upload_bytes
+        Guard,
+        keys=state.keys,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=media_limits.max_upload_bytes,
+        max_json_depth=settings.max_json_depth,
     )
     from aiagents.service.dashboard import DashboardGate
 

@@ -39,6 +39,11 @@ class KeyRing:
     def open(self) -> bool:
         return not self._keys
 
+    @property
+    def admin_fingerprints(self) -> frozenset[str]:
+        """Fingerprints of the configured admin keys (a dashboard session must belong to one)."""
+        return frozenset(fingerprint for _, fingerprint, admin in self._keys if admin)
+
     def authenticate(self, authorization: str | None) -> Principal | None:
         """The principal for an `Authorization: Bearer KEY` header; None when missing or wrong."""
         if self.open:

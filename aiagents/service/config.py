@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,11 +40,23 @@ class ServiceSettings(BaseSettings):
         "machines share one database).",
     )
     max_body_bytes: int = Field(default=1_000_000, description="Largest request body accepted (HTTP 413 above).")
+    max_json_depth: int = Field(
+        default=64, ge=2, le=200, description="Deepest nesting of a JSON body or form field (HTTP 400 above)."
+    )
     redact_fields: str = Field(
         default="", description="Input field names replaced by '[REDACTED]' before storage, comma-separated."
     )
     request_log: bool = Field(default=True, description="Write every request to the log store.")
+    dashboard_session_hours: float = Field(
+        default=12, gt=0, le=24 * 30, description="Lifetime of a dashboard login (logout ends it sooner)."
+    )
     annotate_feedback: bool = Field(default=True, description="Send feedback to Phoenix as span annotations.")
+    journal_fsync: Literal["always", "interval", "never"] = Field(
+        default="interval",
+        description="When the request journal is synced to disk: 'always' (every row; a machine crash loses "
+        "nothing answered), 'interval' (about once a second), 'never' (left to the OS). A killed worker loses "
+        "nothing under any of them.",
+    )
     writer_batch_size: int = 500
     writer_max_delay: float = 0.05
 

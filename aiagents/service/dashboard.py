@@ -16,8 +16,10 @@ import hashlib
 import hmac
 import html
 import math
+import secrets
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -426,7 +428,9 @@ def _login_page(error: str | None = None) -> str:
 
 # --- session cookie -----------------------------------------------------------------------------------------
 class SessionSigner:
-    """`fingerprint.expiry.hmac` cookies signed with the service secret (no server-side session table)."""
+    """`session id.fingerprint.expiry.hmac` cookies signed with the service secret. The signature makes them
+    unforgeable; the store's `revoked_sessions` table ends them early (logout), and the fingerprint binds them
+    to the admin key that logged in (removed from `AIAGENTS_ADMIN_KEYS`, its sessions stop working)."""
 
     def __init__(self, secret: bytes, max_age: int = SESSION_SECONDS) -> None:
         self._secret = hashlib.sha256(b"aiagents-dashboard\0" + secret).digest()
@@ -436,19 +440,29 @@ class SessionSigner:
         return hmac.new(self._secret, payload.encode(), hashlib.sha256).hexdigest()
 
     def issue(self, fingerprint: str, now: float | None = None) -> str:
-        payload = f"{fingerprint}.{int((now or time.time()) + self.max_age)}"
+        payload = f"{secrets.token_hex(12)}.{fingerprint}.{int((now or time.time()) + self.max_age)}"
         return f"{payload}.{self._sig(payload)}"
 
-    def verify(self, token: str | None, now: float | None = None) -> str | None:
-        """The fingerprint of a valid, unexpired cookie; None otherwise."""
-        if not token or token.count(".") != 2:
+    def verify(self, token: str | None, now: float | None = None) -> Session | None:
+        """The session of a valid, unexpired cookie; None otherwise."""
+        if not token or token.count(".") != 3:
             return None
-        fingerprint, expiry, sig = token.split(".")
-        if not hmac.compare_digest(sig, self._sig(f"{fingerprint}.{expiry}")):
+        session_id, fingerprint, expiry, sig = token.split(".")
+        if not hmac.compare_digest(sig, self._sig(f"{session_id}.{fingerprint}.{expiry}")):
             return None
         if not expiry.isdigit() or int(expiry) < (now or time.time()):
             return None
-        return fingerprint
+        return Session(session_id=session_id, fingerprint=fingerprint, expires_at=float(expiry))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Session:
+    """A dashboard session from a verified cookie."""
+
+    session_id: str
+    fingerprint: str
+    """The fingerprint of the admin key that logged in."""
+    expires_at: float
 
 
 # --- the ASGI app -------------------------------------------------------------------------------------------
@@ -459,7 +473,8 @@ class DashboardGate:
     def __init__(self, app: Any, *, state: Any) -> None:
         self.app = app
         self.state = state
-        self.signer = SessionSigner(service_secret(state.settings))
+        max_age = int(state.settings.dashboard_session_hours * 3600)
+        self.signer = SessionSigner(service_secret(state.settings), max_age=max_age)
         self.phoenix = phoenix_url()
         self.dash = Starlette(
             routes=[
@@ -484,7 +499,15 @@ class DashboardGate:
             principal = self.state.keys.authenticate(authorization)
             if principal is not None:
                 return principal.admin, True
-        return self.signer.verify(request.cookies.get(COOKIE)) is not None, bool(authorization)
+        session = self.signer.verify(request.cookies.get(COOKIE))
+        return session is not None and self._alive(session), bool(authorization)
+
+    def _alive(self, session: Session) -> bool:
+        """Its admin key is still configured, and nobody logged it out."""
+        if session.fingerprint not in self.state.keys.admin_fingerprints and not self.state.keys.open:
+            return False
+        store = self.state.store
+        return store is None or not store.session_revoked(session.session_id)
 
     def _refuse(self, request: Request, given: bool) -> Response:
         if given:
@@ -505,6 +528,8 @@ class DashboardGate:
         try:
             hours = min(max(float(request.query_params.get("hours", "168")), 0.01), 24 * 366)
         except ValueError:
+            hours = 168.0
+        if not math.isfinite(hours):  # "nan" parses as a float and passes min/max unchanged
             hours = 168.0
         if state.writer is not None:
             await asyncio.to_thread(state.writer.flush, 5)
@@ -545,6 +570,9 @@ class DashboardGate:
         return response
 
     async def logout(self, request: Request) -> Response:
+        session = self.signer.verify(request.cookies.get(COOKIE))
+        if session is not None and self.state.store is not None:  # ended for every worker, not just this browser
+            await asyncio.to_thread(self.state.store.revoke_session, session.session_id, session.expires_at)
         response = RedirectResponse("/dashboard/login", status_code=303)
         response.delete_cookie(COOKIE, path="/dashboard")
         return response

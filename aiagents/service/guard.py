@@ -1,4 +1,4 @@
-"""`Guard`: a pure ASGI middleware in front of the API: API key, content type, body size.
+"""`Guard`: a pure ASGI middleware in front of the API: API key, content type, body size, JSON depth.
 
 Pure ASGI rather than Starlette's `BaseHTTPMiddleware` (which adds a task and a stream per request). It
 runs before FastAPI parses anything, so a request without a valid key is answered 401 whatever its body.
@@ -10,8 +10,9 @@ from typing import Any
 
 from aiagents.service.auth import KeyRing
 from aiagents.service.errors import error_bytes
+from aiagents.service.json_depth import exceeds_depth
 
-__all__ = ["Guard", "PUBLIC_PATHS"]
+__all__ = ["Guard", "PUBLIC_PATHS", "too_deep_message"]
 
 PUBLIC_PATHS = frozenset({"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 UPLOAD_PREFIX = "/v1/tasks/"
@@ -27,10 +28,23 @@ async def _send_error(send: Any, status: int, code: str, message: str, extra: li
     await send({"type": "http.response.body", "body": body})
 
 
+def too_deep_message(what: str, depth: int, limit: int) -> str:
+    return f"{what} nests {depth} levels deep; the limit is {limit} (AIAGENTS_MAX_JSON_DEPTH): send flatter JSON"
+
+
 class Guard:
-    def __init__(self, app: Any, *, keys: KeyRing, max_body_bytes: int, max_upload_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        keys: KeyRing,
+        max_body_bytes: int,
+        max_upload_bytes: int | None = None,
+        max_json_depth: int = 64,
+    ) -> None:
         self.app = app
         self.keys = keys
+        self.max_json_depth = max_json_depth
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes if max_upload_bytes is not None else max_body_bytes
 
@@ -82,6 +96,9 @@ class Guard:
                 chunks.append(chunk)
                 more = message.get("more_body", False)
             body = b"".join(chunks)
+            if not upload and (depth := exceeds_depth(body, self.max_json_depth)) is not None:
+                await _send_error(send, 400, "too_deep", too_deep_message("the body", depth, self.max_json_depth))
+                return
             sent = False
 
             async def replay() -> dict[str, Any]:

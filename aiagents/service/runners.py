@@ -41,8 +41,11 @@ class TaskRunner:
         if task is None:
             try:
                 task = Task(name)
-            except PromptNotFoundError as exc:
-                raise ServiceError(404, "unknown_task", f"no task named {name!r}: {exc}") from None
+            except PromptNotFoundError:
+                from aiagents.prompts import PromptRegistry
+
+                known = ", ".join(PromptRegistry().names()) or "none"  # names only: no server path in an answer
+                raise ServiceError(404, "unknown_task", f"no task named {name!r}; known tasks: {known}") from None
             self._tasks[name] = task
         return task
 

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import time
+from pathlib import Path
 from typing import Any
 
-from aiagents.logstore import BackgroundWriter, FeedbackAnnotator, FeedbackRecord, LogStore, RequestRecord, open_store
+from aiagents.logstore import (
+    BackgroundWriter,
+    DeadLetter,
+    FeedbackAnnotator,
+    FeedbackRecord,
+    Journal,
+    LogStore,
+    RequestRecord,
+    dead_letter_path,
+    journal_dir,
+    open_store,
+)
+from aiagents.secrets import REDACTED, register_secrets, scrubber
 from aiagents.service.auth import KeyRing, RequestIds
 from aiagents.service.config import ServiceSettings, service_secret
 from aiagents.service.runners import AgentRunner, AskRunner, TaskRunner
@@ -16,7 +31,6 @@ from aiagents.settings import get_settings
 __all__ = ["ServiceState", "REDACTED"]
 
 log = logging.getLogger("aiagents.service")
-REDACTED = "[REDACTED]"
 
 
 class ServiceState:
@@ -26,7 +40,8 @@ class ServiceState:
         self.settings = settings
         self.keys = KeyRing(settings.client_keys, settings.admin_key_list)
         self.ids = RequestIds(service_secret(settings))
-        self._secrets = settings.secret_values()
+        register_secrets(settings.secret_values())  # the exported spans are scrubbed of them too
+        self._scrubber = scrubber()
         self._redact = settings.redacted_fields
         self.database_url = database_url
         self.store: LogStore | None = None
@@ -42,6 +57,7 @@ class ServiceState:
     # lifecycle ---------------------------------------------------------------------------------------
     def start(self) -> None:
         core = get_settings()
+        _private_data_dir(core.data_dir)
         if core.tracing:
             from aiagents import tracing
 
@@ -49,7 +65,11 @@ class ServiceState:
         self.store = open_store(self.database_url)
         if self.settings.request_log:
             self.writer = BackgroundWriter(
-                self.store, batch_size=self.settings.writer_batch_size, max_delay=self.settings.writer_max_delay
+                self.store,
+                batch_size=self.settings.writer_batch_size,
+                max_delay=self.settings.writer_max_delay,
+                journal=Journal(journal_dir(core.data_dir), fsync=self.settings.journal_fsync),
+                dead_letter=DeadLetter(dead_letter_path(core.data_dir)),
             )
             if core.tracing and self.settings.annotate_feedback:
                 from aiagents.tracing import phoenix_url
@@ -127,19 +147,21 @@ class ServiceState:
         return value
 
     def scrub(self, value: Any) -> Any:
-        """Remove every configured secret (API keys, provider keys) from strings, at any depth."""
-        if not self._secrets or value is None:
-            return value
-        if isinstance(value, str):
-            for secret in self._secrets:
-                if secret in value:
-                    value = value.replace(secret, REDACTED)
-            return value
-        if isinstance(value, dict):
-            return {self.scrub(k): self.scrub(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [self.scrub(v) for v in value]
-        return value
+        """Remove every configured secret (API keys, provider keys) and key-shaped value from strings, at any
+        depth (`aiagents.secrets`: the same scrubber the exported spans go through)."""
+        return self._scrubber.value(value)
 
     def dumps(self, value: Any) -> str:
         return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _private_data_dir(data_dir: Path) -> None:
+    """Everything the service writes (request log, journal, dead-letter file, spool, uploads) holds user data:
+    readable by the owner only. The umask covers files made from now on; the folder's mode, those made before."""
+    os.umask(0o077)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # not ours (a shared folder): leave its mode alone
+        data_dir.chmod(0o700)
+    for path in (data_dir / "logs").glob("requests.db*"):
+        with contextlib.suppress(OSError):
+            path.chmod(0o600)

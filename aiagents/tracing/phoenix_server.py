@@ -83,11 +83,15 @@ def start_phoenix(
     url = f"http://{host}:{port}"
     server = PhoenixServer(url=url, process=process, working_dir=working_dir, log_path=log_path)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RunError(f"Phoenix exited with code {process.returncode}; see {log_path}.")
-        if phoenix_is_up(url):
-            return server
-        time.sleep(0.5)
+    try:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RunError(f"Phoenix exited with code {process.returncode}; see {log_path}.")
+            if phoenix_is_up(url):
+                return server
+            time.sleep(0.5)
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM) while it starts: no Phoenix is left behind
+        server.stop()
+        raise
     server.stop()
     raise RunError(f"Phoenix did not answer at {url} within {timeout:.0f} s; see {log_path}.")

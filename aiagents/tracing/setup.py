@@ -13,8 +13,10 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SynchronousMultiSpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 
+from aiagents.secrets import scrubber
 from aiagents.settings import Settings, get_settings
 from aiagents.tracing.light_span import SpanPipeline, set_pipeline
+from aiagents.tracing.scrub import scrub_spans
 from aiagents.tracing.spool import SpoolingExporter
 
 __all__ = ["DEFAULT_PHOENIX_URL", "Tracing", "setup", "current_tracing", "phoenix_url", "shutdown"]
@@ -50,7 +52,9 @@ class _SwitchExporter(SpanExporter):
     def export(self, spans):  # type: ignore[no-untyped-def]
         from opentelemetry.sdk.trace.export import SpanExportResult
 
-        return self.target.export(spans) if self.target is not None else SpanExportResult.SUCCESS
+        if self.target is None:
+            return SpanExportResult.SUCCESS
+        return self.target.export(scrub_spans(spans, scrubber()))  # no secret leaves in a span
 
     def shutdown(self) -> None:
         if self.target is not None:

@@ -1,0 +1,73 @@
+"""Secrets out of every exported span: `scrub_spans` gives copies of the spans whose attributes, events or status
+hold a secret (`aiagents.secrets`), and the spans themselves otherwise. `setup()`'s exporter applies it to every
+span it exports, ours and pydantic-ai's / OpenInference's alike, before Phoenix or the spool sees them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.trace import Status
+
+from aiagents.secrets import Scrubber
+
+__all__ = ["scrub_spans"]
+
+
+def _scrubbed_value(value: Any, scrub: Scrubber) -> Any:
+    """The value with its secrets replaced, or None when it held none."""
+    if isinstance(value, str):
+        return scrub.text(value) if scrub.contains_secret(value) else None
+    is_list = isinstance(value, Sequence) and not isinstance(value, bytes)
+    if is_list and any(isinstance(v, str) and scrub.contains_secret(v) for v in value):
+        return tuple(scrub.text(v) if isinstance(v, str) else v for v in value)
+    return None
+
+
+def _attributes(attributes: Mapping[str, Any] | None, scrub: Scrubber) -> dict[str, Any] | None:
+    """Scrubbed attributes, or None when none held a secret."""
+    if not attributes:
+        return None
+    changed: dict[str, Any] | None = None
+    for key, value in attributes.items():
+        new = _scrubbed_value(value, scrub)
+        if new is not None:
+            changed = changed if changed is not None else dict(attributes)
+            changed[key] = new
+    return changed
+
+
+def _scrub_span(span: ReadableSpan, scrub: Scrubber) -> ReadableSpan:
+    attributes = _attributes(span.attributes, scrub)
+    events = None
+    for i, event in enumerate(span.events):
+        new = _attributes(event.attributes, scrub)
+        if new is not None:
+            events = events if events is not None else list(span.events)
+            events[i] = Event(event.name, new, event.timestamp)
+    status = span.status
+    if status.description and scrub.contains_secret(status.description):
+        status = Status(status.status_code, scrub.text(status.description))
+    if attributes is None and events is None and status is span.status:
+        return span
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=attributes if attributes is not None else span.attributes,
+        events=events if events is not None else span.events,
+        links=span.links,
+        kind=span.kind,
+        status=status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+def scrub_spans(spans: Sequence[ReadableSpan], scrub: Scrubber) -> Sequence[ReadableSpan]:
+    """`spans` with every secret replaced by '[REDACTED]' (the same list when none held one)."""
+    out = [_scrub_span(span, scrub) for span in spans]
+    return out if any(a is not b for a, b in zip(out, spans, strict=True)) else spans
