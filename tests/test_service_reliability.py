@@ -5,6 +5,7 @@ ends up in the store by id, every feedback answered 2xx by count, and SIGTERM st
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -14,7 +15,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from aiagents.logstore import open_store
+from aiagents.logstore import LogStore, open_store
+from tests.support.logstores import postgres_schema_url
 from tests.test_service_support import ADMIN_KEY, CLIENT_KEYS, Service, auth, start_service
 
 A = auth(CLIENT_KEYS[0])
@@ -26,11 +28,20 @@ def nested(depth: int) -> str:
     return "[" * depth + "1" + "]" * depth
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    svc = start_service(tmp_path_factory.mktemp("svc") / "data", workers=2)
-    yield svc
-    svc.stop()
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    data = tmp_path_factory.mktemp("svc") / "data"
+    with contextlib.ExitStack() as stack:
+        url = f"sqlite:///{data / 'logs' / 'requests.db'}"
+        if request.param == "postgres":
+            url = stack.enter_context(postgres_schema_url())
+        svc = start_service(data, workers=2, env={"AIAGENTS_DATABASE_URL": url})
+        yield svc
+        svc.stop()
+
+
+def _store(service: Service) -> LogStore:
+    return open_store(service.env["AIAGENTS_DATABASE_URL"])
 
 
 def _pids(service: Service) -> set[int]:
@@ -78,7 +89,7 @@ def test_rows_the_store_refuses_do_not_stop_the_log(service: Service) -> None:
         started = time.monotonic()
         after = c.get("/v1/stats", headers=auth(ADMIN_KEY)).json()  # flushes this worker's writer
         assert time.monotonic() - started < 3
-    store = open_store(f"sqlite:///{service.data_dir / 'logs' / 'requests.db'}")
+    store = _store(service)
     deadline = time.monotonic() + 20  # the other worker writes its rows within its batch delay
     while time.monotonic() < deadline and not all(store.get_request(i) for i in [rid, *ids]):
         time.sleep(0.1)
@@ -124,7 +135,7 @@ def test_answered_requests_survive_a_worker_killed_mid_load(service: Service) ->
     started = time.monotonic()
     assert service.stop(timeout=60) == 0
     assert time.monotonic() - started < 30, "SIGTERM took 30 s or more"
-    store = open_store(f"sqlite:///{service.data_dir / 'logs' / 'requests.db'}")
+    store = _store(service)
     missing = [r for r in acked if store.get_request(r) is None]
     assert not missing, f"{len(missing)} of {len(acked)} answered requests are not in the store"
     stored_feedback = sum(len(store.list_feedback(request_id=r)) for r in acked)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from aiagents.logstore import LogStore, open_store, redact_url
 
-__all__ = ["PG_URL", "postgres_reason", "store"]
+__all__ = ["PG_URL", "postgres_reason", "postgres_schema_url", "store"]
 
 PG_URL = os.environ.get("AIAGENTS_TEST_POSTGRES_URL", "postgresql://aiagents:aiagents@127.0.0.1:5432/aiagents_test")
 
@@ -29,13 +30,9 @@ def postgres_reason() -> str | None:
     return None
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LogStore]:
-    if request.param == "sqlite":
-        s = open_store(f"sqlite:///{tmp_path / 'logs.db'}")
-        yield s
-        s.close()
-        return
+@contextmanager
+def postgres_schema_url() -> Iterator[str]:
+    """A database URL whose tables live in a fresh schema (dropped afterwards); skips without PostgreSQL."""
     reason = postgres_reason()
     if reason:
         pytest.skip(reason)
@@ -45,8 +42,21 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LogStore]:
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     sep = "&" if "?" in PG_URL else "?"
-    s = open_store(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
-    yield s
-    s.close()
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LogStore]:
+    if request.param == "sqlite":
+        s = open_store(f"sqlite:///{tmp_path / 'logs.db'}")
+        yield s
+        s.close()
+        return
+    with postgres_schema_url() as url:
+        s = open_store(url)
+        yield s
+        s.close()
