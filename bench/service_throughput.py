@@ -61,6 +61,11 @@ def export_tree(ref: str) -> Path:
     folder = Path(tempfile.mkdtemp(prefix=f"bench-tree-{ref[:12]}-"))
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref], check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    # The layers install as aiagents.<layer> (package-dir): link them there, as a wheel would place them, so the
+    # revision's own layers are served and not the working tree's (the editable install maps those names here).
+    for layer in ("evals", "ingestion", "retrieval", "tools"):
+        if (folder / layer).is_dir() and not (folder / "aiagents" / layer).exists():
+            (folder / "aiagents" / layer).symlink_to(folder / layer, target_is_directory=True)
     return folder
 
 
@@ -86,10 +91,10 @@ class Arm:
         env = {**os.environ, **self.env, "AIAGENTS_DATA_DIR": self.data}
         if self.tree is not None:
             env["PYTHONPATH"] = str(self.tree)
+            probe = "import aiagents.tools; print(aiagents.tools.__file__)"
             where = subprocess.run(
-                [sys.executable, "-c", "import aiagents; print(aiagents.__file__)"], env=env, capture_output=True,
-                text=True, check=True, cwd=self.data,
-            ).stdout  # fmt: skip
+                [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True, cwd=self.data
+            ).stdout
             assert where.startswith(str(self.tree)), f"{self.name}: serving {where.strip()}, not {self.tree}"
         cmd = [sys.executable, "-c", "from aiagents.cli import main; main()", "serve", "--port", str(self.port),
                "--no-access-log"]  # fmt: skip
