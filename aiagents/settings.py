@@ -43,6 +43,10 @@ class Settings(BaseSettings):
         default=None, description="Extra folder of prompt files, searched before the shipped prompts."
     )
     trace_media: str = Field(default="inline", description="How images appear on spans: 'inline' data or 'hash' only.")
+    serving_label: str = Field(
+        default="production",
+        description="The prompt label the service and `Task(name)` serve (the working file when a prompt has none).",
+    )
 
     @field_validator("openai_api_key", "anthropic_api_key", "phoenix_api_key", mode="before")
     @classmethod

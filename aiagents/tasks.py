@@ -79,7 +79,10 @@ def _adapter(kind: type) -> TypeAdapter[Any]:
 class Task(Generic[OutputT]):
     """A versioned prompt bound to an output type: `await Task("listing-attributes", Listing).run({...})`.
 
-    `prompt` is a `Prompt` or a prompt name (resolved by the registry; `version`/`label` pick one);
+    `prompt` is a `Prompt` or a prompt name, resolved by the registry: `version` or `label` pick one;
+    `working_file=True` takes the file as it is now (what tests and evals of an edit run); otherwise what
+    production serves: the version the serving label (`AIAGENTS_SERVING_LABEL`, default `production`) points
+    at, with the model stored with it, or the file when the prompt has no such label;
     `output_type` defaults to the prompt's `output:` model, else `str`. On output that does not validate,
     the model is asked again with the validation errors, up to `retries` times, then
     `OutputValidationError` is raised. Image and file variables hold at most `media_max_bytes` each
@@ -98,12 +101,23 @@ class Task(Generic[OutputT]):
         label: str | None = None,
         registry: PromptRegistry | None = None,
         media_max_bytes: int | None = None,
+        working_file: bool = False,
     ) -> None:
+        self.served_from: str | None = None
+        """How a prompt given by name was chosen: the serving label's name, 'file', 'version' or a label."""
+        label_model: str | None = None
         if isinstance(prompt, str):
-            prompt = (registry or PromptRegistry()).get(prompt, version=version, label=label)
+            registry = registry or PromptRegistry()
+            if version or label or working_file:
+                prompt, self.served_from = (
+                    registry.get(prompt, version=version, label=label),
+                    label or ("version" if version else "file"),
+                )
+            else:  # what production serves: the serving label when the prompt has one, else its file
+                prompt, label_model, self.served_from = registry.served(prompt)
         self.prompt = prompt
         self.output_type: Any = output_type or prompt.output_type() or str
-        self.model = model
+        self.model = model or label_model
         self.retries = retries
         self.model_settings = model_settings
         self._adapter: TypeAdapter[Any] = TypeAdapter(self.output_type)

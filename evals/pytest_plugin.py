@@ -95,7 +95,7 @@ def run_prompt(aiagents_model: str) -> Callable[..., Any]:
 
     def run(name: str, inputs: Any = None, **kwargs: Any) -> Any:
         if name not in tasks:
-            tasks[name] = Task(name)
+            tasks[name] = Task(name, working_file=True)  # the file being edited, not what production serves
         kwargs.setdefault("model", aiagents_model)
         return tasks[name].run_sync(inputs, **kwargs)
 

@@ -152,3 +152,70 @@ def test_verdicts_given_in_phoenix_are_read_back(tmp_path, phoenix_server: str) 
     assert (item["verdict"], item["label"], item["correct_output"]) == ("bad", "title is wrong", {"title": "y"})
     assert next_item(store) is None
     store.close()
+
+
+def test_skip_moves_on_and_skipped_items_come_back_after_the_rest() -> None:
+    store = open_store()
+    _seed(store)
+    sample(store, 3, seed=0)
+    first = next_item(store)
+    r = runner.invoke(app, ["annotate", "next", "--verdict", "skip", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["request_id"] == first["request_id"]
+    order = []
+    for _ in range(2):
+        item = next_item(store)
+        order.append(item["request_id"])
+        assert runner.invoke(app, ["annotate", "next", "--verdict", "good"]).exit_code == 0
+    assert first["request_id"] not in order  # the others first ...
+    assert next_item(store)["request_id"] == first["request_id"]  # ... then the skipped one comes back
+    picked = runner.invoke(app, ["annotate", "next", "r1", "--verdict", "bad", "--json"])  # `next ID` picks one
+    assert picked.exit_code == 0 and json.loads(picked.stdout)["request_id"] == "r1"
+    store.close()
+
+
+def test_a_correction_is_validated_against_the_output_model_with_the_fields_named() -> None:
+    from aiagents.prompts import PromptRegistry
+
+    store = open_store()
+    version = PromptRegistry().current("listing-attributes").version
+    store.write(requests=[RequestRecord(request_id="c1", endpoint="task", name="listing-attributes",
+                                        prompt_name="listing-attributes", prompt_version=version,
+                                        input={"listing": LISTINGS[0]}, output=_out(0))])  # fmt: skip
+    sample(store, 1, seed=0)
+    bad = {**_out(0), "price": "not-a-price", "category": "spaceships"}
+    r = runner.invoke(app, ["annotate", "next", "c1", "--verdict", "bad", "--correct", json.dumps(bad), "--json"])
+    assert r.exit_code == 1
+    error = json.loads(r.stdout)["error"]
+    assert error["code"] == "invalid_correction" and "price" in error["message"] and "category" in error["message"]
+    good = {**_out(0), "price": 12.0}
+    r = runner.invoke(app, ["annotate", "next", "c1", "--verdict", "bad", "--correct", json.dumps(good)])
+    assert r.exit_code == 0, r.output
+    assert queue_items(store, status="annotated")[0]["correct_output"] == good
+    store.close()
+
+
+def test_logs_show_and_list_filters() -> None:
+    store = open_store()
+    _seed(store)
+    store.close()
+    shown = runner.invoke(app, ["logs", "show", "r2", "--json"])
+    assert shown.exit_code == 0, shown.output
+    data = json.loads(shown.stdout)
+    assert data["request"]["request_id"] == "r2" and data["feedback"][0]["corrected_output"]["price"] == 99.0
+    assert data["trace_url"].endswith(f"/redirects/traces/{2:032x}")
+    missing = runner.invoke(app, ["logs", "show", "nope", "--json"])
+    assert missing.exit_code == 1 and json.loads(missing.stdout)["error"]["code"] == "unknown_request"
+
+    def ids(*args: str) -> list[str]:
+        r = runner.invoke(app, ["logs", "list", "--json", "-n", "100", *args])
+        assert r.exit_code == 0, r.output
+        return sorted(row["request_id"] for row in json.loads(r.stdout)["requests"])
+
+    assert ids("--feedback", "down") == ["r1"]
+    assert ids("--feedback", "corrected") == ["r2"]
+    assert ids("--errors") == ["r0"]
+    assert len(ids("--task", "listing-attributes")) == 12 and ids("--task", "other") == []
+    assert ids("--variant", "default", "--feedback", "any") == ["r1", "r2"]
+    table = runner.invoke(app, ["logs", "list", "--task", "listing-attributes", "-n", "3"])
+    assert "Wooden" in table.stdout  # the input and output are in the table

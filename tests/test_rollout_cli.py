@@ -55,7 +55,7 @@ def test_ab_start_list_report_stop(tmp_path) -> None:
     assert text.exit_code == 0 and "roll back" in text.stdout
 
     stopped = _json(runner.invoke(app, ["ab", "stop", "exp1", "--reason", "done", "--json"]).stdout)
-    assert stopped["status"] == "stopped" and stopped["stop_reason"] == "done"
+    assert stopped["status"] == "ended" and stopped["stop_reason"] == "done"  # by hand: it overrides nothing
     assert runner.invoke(app, ["ab", "report", "nope"]).exit_code == 1
 
 

@@ -122,7 +122,11 @@ class PromptAgent(Generic[OutputT]):
         registry: PromptRegistry | None = None,
     ) -> None:
         if isinstance(prompt, str):
-            prompt = (registry or PromptRegistry()).get(prompt, version=version, label=label)
+            registry = registry or PromptRegistry()
+            if version or label:
+                prompt = registry.get(prompt, version=version, label=label)
+            else:  # what production serves: the serving label's version when the prompt has one, else the file
+                prompt = registry.served(prompt)[0]
         self.prompt = prompt
         self.toolsets = list(toolsets)
         self.output_type: Any = output_type or prompt.output_type() or str

@@ -16,6 +16,7 @@ from aiagents.annotate.queue import (
     queue_items,
     record,
     sample,
+    skip,
 )
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "sample",
     "next_item",
     "record",
+    "skip",
     "queue_items",
     "mark_exported",
     # Phoenix

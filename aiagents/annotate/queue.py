@@ -24,6 +24,7 @@ __all__ = [
     "sample",
     "next_item",
     "record",
+    "skip",
     "queue_items",
     "import_phoenix",
     "annotated_cases",
@@ -122,12 +123,25 @@ def queue_items(store: LogStore, *, status: str | None = None) -> list[dict[str,
     return rows
 
 
-def next_item(store: LogStore) -> dict[str, Any] | None:
-    """The next pending item with its request, feedback and scores; None when the queue is empty."""
-    rows = store.query(
-        "SELECT item_id, request_id, reason, priority FROM annotation_queue WHERE status = 'pending' "
-        "ORDER BY priority, queued_at LIMIT 1"
-    )
+def next_item(store: LogStore, item_id: str | None = None) -> dict[str, Any] | None:
+    """The next item to annotate with its request, feedback and scores: pending ones first, then the skipped
+    ones (they come back after the rest); `item_id` (or a request id, or a prefix of either) picks one.
+    None when nothing is left."""
+    if item_id:
+        rows = store.query(
+            "SELECT item_id, request_id, reason, priority, status FROM annotation_queue "
+            "WHERE item_id LIKE ? OR request_id LIKE ? ORDER BY queued_at LIMIT 2",
+            (f"{item_id}%", f"{item_id}%"),
+        )
+        if len(rows) != 1:
+            found = "no" if not rows else "more than one"
+            raise AnnotationError(f"{found} annotation-queue item matches {item_id!r} (`aiagents annotate list`)")
+    else:
+        rows = store.query(
+            "SELECT item_id, request_id, reason, priority, status FROM annotation_queue "
+            "WHERE status IN ('pending', 'skipped') "
+            "ORDER BY CASE status WHEN 'pending' THEN 0 ELSE 1 END, priority, queued_at LIMIT 1"
+        )
     if not rows:
         return None
     item = rows[0]
@@ -150,6 +164,14 @@ def _documents(output: Any) -> list[Any]:
             if isinstance(output.get(key), list):
                 return list(output[key])
     return []
+
+
+def skip(store: LogStore, item_id: str) -> None:
+    """Put an item behind the others: `next_item` shows every pending item before it comes back."""
+    store.execute_many(
+        "UPDATE annotation_queue SET status = 'skipped', queued_at = ? WHERE item_id = ? AND status != 'annotated'",
+        [(time.time(), item_id)],
+    )
 
 
 def record(

@@ -50,4 +50,9 @@ annotate_cmd.register(app)
 
 
 def main() -> None:
+    import sys
+
+    from aiagents.cli import output
+
+    output.json_errors = "--json" in sys.argv[1:]
     app()

@@ -1,4 +1,4 @@
-"""`aiagents ab start|stop|list|report`: A/B experiments on a service endpoint, and the improvement-loop demo step."""
+"""`aiagents ab start|stop|ship|list|report`: A/B experiments on a service endpoint; the demo's loop step."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rich.table import Table
 
 from aiagents.cli.output import console, out, print_json, run_guarded
 
-__all__ = ["register", "print_report", "step_improvement_loop"]
+__all__ = ["register", "print_report", "step_improvement_loop", "check_variants", "ship"]
 
 ab_app = typer.Typer(help="A/B rollout: experiments with variants, guardrails and a report.", no_args_is_help=True)
 
@@ -70,6 +70,92 @@ def _report(name: str) -> dict[str, Any]:
         store.close()
 
 
+DOCS_TOOLS = ("search_docs", "fetch_document")
+"""The tools of the docs agent's toolset (`aiagents.tools.docs.docs_toolset`), which a variant may narrow."""
+
+
+def check_variants(endpoint: str, variants: list[Any]) -> None:
+    """Refuse, before anything is saved, an experiment with a variant that cannot run: a prompt or a version or
+    label that does not exist, a model that cannot be resolved (unknown form, no key), tools the agent has not,
+    a retrieval mode on a non-RAG endpoint. The error names every problem and its variant."""
+    from aiagents.errors import AiAgentsError
+    from aiagents.models import resolve_model
+    from aiagents.prompts import PromptRegistry
+    from aiagents.rollout import ExperimentConfigError
+    from aiagents.service.runners import AGENTS
+
+    kind, _, target = endpoint.partition("/")
+    registry = PromptRegistry()
+    problems: list[str] = []
+    for v in variants:
+        where = f"variant {v.name!r}"
+        prompt = v.prompt or (target if kind == "tasks" else AGENTS.get(target) if kind == "agent" else None)
+        if prompt is not None and (v.prompt or v.prompt_version or kind == "tasks"):
+            try:
+                registry.resolve(prompt, v.prompt_version)
+            except AiAgentsError as exc:
+                problems.append(f"{where}: {exc}")
+        elif v.prompt_version and kind != "tasks":
+            problems.append(f"{where}: prompt_version={v.prompt_version} needs a prompt (prompt=NAME)")
+        if v.model:
+            try:
+                resolve_model(v.model)
+            except AiAgentsError as exc:
+                problems.append(f"{where}: model {v.model!r}: {exc}")
+        if v.toolset:
+            unknown = sorted({n.strip() for n in v.toolset.split(",") if n.strip()} - {*DOCS_TOOLS, "none"})
+            if kind != "agent":
+                problems.append(f"{where}: toolset applies to agent endpoints, not {endpoint!r}")
+            elif unknown:
+                problems.append(f"{where}: toolset names unknown tools {unknown}; the agent has {list(DOCS_TOOLS)}")
+        if v.mode and kind != "ask":
+            problems.append(f"{where}: mode applies to ask endpoints, not {endpoint!r}")
+    if problems:
+        raise ExperimentConfigError("the experiment cannot start: " + "; ".join(problems))
+
+
+def ship(name: str, variant: str | None = None, *, force: bool = False) -> dict[str, Any]:
+    """Promote an experiment's winning variant to what production serves, then end the experiment.
+
+    The variant's prompt version (a label resolved now) becomes the serving label's version of the endpoint's
+    prompt, with the variant's model stored with it when it has one. Refused unless the report's decision is
+    `ship` (or `force`)."""
+    from aiagents.logstore import open_store
+    from aiagents.prompts import PromptRegistry
+    from aiagents.rollout import ExperimentConfigError, ExperimentStore, record_event
+
+    experiments = ExperimentStore()
+    experiment = experiments.load(name)
+    rep = _report(name)
+    names = [v.name for v in experiment.variants]
+    chosen = experiment.variant(variant) if variant else experiment.variants[-1]
+    if rep["decision"] != "ship" and not force:
+        raise ExperimentConfigError(
+            f"experiment {name!r}: the report's decision is {rep['decision']!r} ({rep['reason']}); "
+            "ship it anyway with --force"
+        )
+    kind, _, target = experiment.endpoint.partition("/")
+    if kind != "tasks" or not target:
+        raise ExperimentConfigError(f"experiment {name!r} on {experiment.endpoint!r}: only task endpoints ship")
+    registry = PromptRegistry()
+    prompt = registry.resolve(chosen.prompt or target, chosen.prompt_version)
+    if prompt.name != target:
+        raise ExperimentConfigError(
+            f"variant {chosen.name!r} runs another prompt ({prompt.name!r}); copy it into {target!r} and promote that"
+        )
+    entry = registry.promote(target, prompt.version, model=chosen.model)
+    experiments.end(name, reason=f"shipped {chosen.name!r} ({prompt.version})")
+    store = open_store()
+    try:
+        record_event(
+            store, name, "ship", variant=chosen.name, reason=rep["decision"], metadata={"version": prompt.version}
+        )
+    finally:
+        store.close()
+    return {"experiment": name, "variant": chosen.name, "variants": names, "decision": rep["decision"],
+            "forced": rep["decision"] != "ship", "promoted": entry}  # fmt: skip
+
+
 def register(app: typer.Typer) -> None:
     @ab_app.command("start")
     def start(
@@ -100,8 +186,9 @@ def register(app: typer.Typer) -> None:
                 max_p95_ms=max_p95_ms,
             )  # fmt: skip
             e = ExperimentStore().create(
-                name, endpoint, variants, guardrails=guard, primary_metric=primary_metric, replace=replace
-            )
+                name, endpoint, variants, guardrails=guard, primary_metric=primary_metric, replace=replace,
+                check=check_variants,
+            )  # fmt: skip
             store = open_store()
             record_event(store, name, "start", metadata={"variants": [v.name for v in e.variants]})
             store.close()
@@ -120,12 +207,12 @@ def register(app: typer.Typer) -> None:
         reason: str = typer.Option("stopped by hand", "--reason"),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
-        """Stop an experiment: every user gets the control from then on."""
+        """Stop an experiment: it overrides nothing any more (every user gets what production serves)."""
         from aiagents.logstore import open_store
         from aiagents.rollout import ExperimentStore, record_event
 
         def go() -> Any:
-            e = ExperimentStore().stop(name, reason=reason)
+            e = ExperimentStore().end(name, reason=reason)
             store = open_store()
             record_event(store, name, "stop", reason=reason)
             store.close()
@@ -135,7 +222,26 @@ def register(app: typer.Typer) -> None:
         if as_json:
             print_json(e.to_json())
         else:
-            out.print(f"experiment {name!r} stopped: all traffic goes to {e.control.name!r}")
+            out.print(f"experiment {name!r} stopped: every user gets what production serves")
+
+    @ab_app.command("ship")
+    def ship_cmd(
+        name: str = typer.Argument(...),
+        variant: str | None = typer.Option(None, "--variant", help="The variant to ship (default: the candidate)."),
+        force: bool = typer.Option(False, "--force", help="Ship although the report does not say 'ship'."),
+        as_json: bool = typer.Option(False, "--json"),
+    ) -> None:
+        """Promote a variant to production (its prompt version, and its model if it has one) and end the experiment."""
+        result = run_guarded(ship, name, variant, force=force)
+        if as_json:
+            print_json(result)
+            return
+        promoted = result["promoted"]
+        out.print(
+            f"shipped {result['variant']!r} of {name!r}: {promoted['name']} {promoted['label']} -> "
+            f"{promoted['version']}{' with ' + promoted['model'] if promoted.get('model') else ''} "
+            f"(was {promoted['previous'] or 'the file'}); the experiment is stopped"
+        )
 
     @ab_app.command("list")
     def list_(as_json: bool = typer.Option(False, "--json")) -> None:
@@ -257,6 +363,9 @@ def step_improvement_loop(ctx: Any) -> None:
     rep = report(store, ExperimentStore().load(DEMO_EXPERIMENT))
     print_report(rep)
     ctx.notes["ab_report"] = {"decision": rep["decision"], "reason": rep["reason"]}
+    # the demo leaves nothing live: its experiment ends with the decision it reached
+    ExperimentStore().end(DEMO_EXPERIMENT, reason=f"demo finished: {rep['decision']} ({rep['reason']})")
+    record_event(store, DEMO_EXPERIMENT, "stop", reason=f"demo finished: {rep['decision']}")
     out.print(
         f"Dashboard: {url}/dashboard ({charts} charts; admin key required; `aiagents serve` serves it again "
         f"on http://127.0.0.1:8000/dashboard)"

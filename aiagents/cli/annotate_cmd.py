@@ -35,12 +35,18 @@ def _dataset_path(to: str) -> Path:
 
 def _show(item: dict[str, Any]) -> None:
     req = item["request"] or {}
+    facts = [
+        f"{req.get('endpoint')}/{req.get('name')}" if req.get("endpoint") else None,
+        f"variant {req['variant']}" if req.get("variant") else None,
+        f"model {req['model']}" if req.get("model") else None,
+        f"prompt {req['prompt_name']} {req.get('prompt_version') or ''}".strip() if req.get("prompt_name") else None,
+        f"trace {req['trace_id']}" if req.get("trace_id") else None,
+    ]
+    status = " (skipped before)" if item.get("status") == "skipped" else ""
     console.print(
         Panel(
-            f"request {item['request_id']}  ({item['reason']})\\n"
-            f"{req.get('endpoint')}/{req.get('name')}  variant {req.get('variant')}  model {req.get('model')}  "
-            f"prompt {req.get('prompt_name')} {req.get('prompt_version')}  trace {req.get('trace_id')}",
-            title="annotate",
+            f"request {item['request_id']}  ({item['reason']}){status}\n" + "  ".join(f for f in facts if f),
+            title=f"annotate item {item['item_id'][:12]}",
         )
     )
     console.print("[bold]input[/]", json.dumps(req.get("input"), ensure_ascii=False, indent=2))
@@ -71,8 +77,35 @@ def _show(item: dict[str, Any]) -> None:
     for f in item["feedback"]:
         said = f.get("thumbs") or ("corrected" if f.get("corrected_output") is not None else f.get("kind"))
         console.print(f"[bold]feedback[/] {said} {f.get('comment') or ''}")
+        if f.get("corrected_output") is not None:  # the user's own correction: often the answer to copy
+            console.print(
+                "  [bold]user's correction[/]", json.dumps(f["corrected_output"], ensure_ascii=False, indent=2)
+            )
     for s in item["scores"]:
         console.print(f"[bold]score[/] {s['name']} = {s['score']} {s.get('label') or ''} ({s['source']})")
+
+
+def _check_correction(req: dict[str, Any], value: Any) -> None:
+    """A correction must be an output the prompt could have given: validated against its output model (the
+    version that answered), every wrong field named."""
+    from pydantic import ValidationError
+
+    from aiagents.prompts import PromptRegistry
+
+    name, version = req.get("prompt_name"), req.get("prompt_version")
+    if not name:
+        return
+    try:
+        model = PromptRegistry().get(name, version=version).output_type()
+    except Exception:  # noqa: BLE001 - the prompt or version is gone: nothing to check against
+        return
+    if model is None:
+        return
+    try:
+        model.model_validate(value)
+    except ValidationError as exc:
+        fields = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'output'}: {e['msg']}" for e in exc.errors())
+        fail(f"--correct does not fit {name}'s output ({model.__name__}): {fields}", error_code="invalid_correction")
 
 
 def _trajectory(req: dict[str, Any]) -> Any:
@@ -117,18 +150,19 @@ def register(app: typer.Typer) -> None:
 
     @annotate_app.command("next")
     def next_cmd(
-        verdict: str | None = typer.Option(None, "--verdict", help="good or bad (asked when left out)."),
+        item_id: str | None = typer.Argument(None, help="An item or request id (prefix) to annotate instead."),
+        verdict: str | None = typer.Option(None, "--verdict", help="good, bad or skip (asked when left out)."),
         label: str | None = typer.Option(None, "--label", help="A short label (what is wrong)."),
         correct: str | None = typer.Option(None, "--correct", help="The correct output, as JSON (for bad)."),
         annotator: str = typer.Option(os.environ.get("USER", "annotator"), "--annotator"),
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Show the next queued request (input, output, documents, trajectory) and record a verdict."""
-        from aiagents.annotate import next_item, record
+        from aiagents.annotate import next_item, record, skip
 
         store = _store()
         try:
-            item = next_item(store)
+            item = run_guarded(next_item, store, item_id)
             if item is None:
                 if as_json:
                     print_json({"item": None, "message": "the annotation queue is empty"})
@@ -138,17 +172,24 @@ def register(app: typer.Typer) -> None:
             _show(item)
             if verdict is None:
                 verdict = typer.prompt("verdict (good/bad/skip)", default="good")
-                if verdict == "skip":
-                    return
-                label = label or typer.prompt("label", default="") or None
-                if verdict == "bad" and correct is None:
-                    correct = typer.prompt("correct output as JSON (empty: none)", default="") or None
+                if verdict != "skip":
+                    label = label or typer.prompt("label", default="") or None
+                    if verdict == "bad" and correct is None:
+                        correct = typer.prompt("correct output as JSON (empty: none)", default="") or None
+            if verdict == "skip":
+                skip(store, item["item_id"])
+                if as_json:
+                    print_json({"item_id": item["item_id"], "request_id": item["request_id"], "verdict": "skip"})
+                else:
+                    out.print(f"skipped request {item['request_id']}: it comes back after the others")
+                return
             correct_value = None
             if correct:
                 try:
                     correct_value = json.loads(correct)
                 except json.JSONDecodeError as exc:
-                    fail(f"--correct is not valid JSON: {exc}")
+                    fail(f"--correct is not valid JSON: {exc}", error_code="invalid_correction")
+                _check_correction(item["request"] or {}, correct_value)
             run_guarded(
                 record, store, item["item_id"], verdict=verdict, label=label, correct_output=correct_value,
                 annotator=annotator,

@@ -12,6 +12,7 @@ from rich.rule import Rule
 from rich.table import Table
 
 from aiagents.cli.output import console, note_model, out, print_json, run_guarded
+from aiagents.errors import UserError
 
 __all__ = ["register", "comparison_table", "step_eval_prompt_versions"]
 
@@ -58,13 +59,17 @@ def comparison_table(cmp: Any) -> Table:
     return table
 
 
-def _load_suite_or_file(suite: str, model: str | None, prompt: str | None) -> tuple[Any, Any, list[Any]]:
+def _load_suite_or_file(
+    suite: str, model: str | None, prompt: str | None, version: str | None = None
+) -> tuple[Any, Any, list[Any]]:
+    """The dataset, target and evaluators of a shipped suite or a dataset file. `prompt` names the prompt to run
+    and `version` its version or label (default: the working file, the version being edited)."""
     from aiagents.evals.datasets import Dataset
     from aiagents.evals.suites import SUITES, get_suite
 
     if suite in SUITES:
         s = get_suite(suite)
-        return s.dataset(), s.make_target(model, prompt), s.make_evaluators()
+        return s.dataset(), s.make_target(model, prompt or version), s.make_evaluators()
     path = Path(suite)
     if not path.exists():
         get_suite(suite)  # raises the "no such suite" error listing the shipped ones
@@ -76,9 +81,11 @@ def _load_suite_or_file(suite: str, model: str | None, prompt: str | None) -> tu
     from aiagents.tasks import Task
 
     name = prompt or ds.name
-    if name not in PromptRegistry().names():
-        raise typer.BadParameter(f"{path}: pass --prompt NAME (the prompt to run; {name!r} is not a prompt)")
-    task = Task(name)
+    registry = PromptRegistry()
+    if name not in registry.names():
+        known = ", ".join(registry.names())
+        raise UserError(f"{path}: pass --prompt NAME (the prompt to run; {name!r} is not a prompt; known: {known})")
+    task = Task(registry.resolve(name, version))
     ds.resolve_media(task.prompt.media_variables)  # image/file inputs: paths relative to the dataset file
     structured = task.output_type is not str
     return ds, task_target(task, model=model), [FieldsMatch() if structured else ExactMatch()]
@@ -88,6 +95,7 @@ def _run(
     suite: str,
     model: str | None,
     prompt: str | None,
+    version: str | None,
     concurrency: int,
     out_dir: Path | None,
     timeout: float,
@@ -103,7 +111,7 @@ def _run(
     from aiagents.tracing import phoenix_url
     from aiagents.tracing import setup as setup_tracing
 
-    ds, target, evaluators = _load_suite_or_file(suite, model, prompt)
+    ds, target, evaluators = _load_suite_or_file(suite, model, prompt, version)
     if judge:
         from aiagents.evals.judge import JudgeEvaluator
 
@@ -177,7 +185,10 @@ def register(eval_app: typer.Typer) -> None:
         ),
         model: str | None = typer.Option(None, "--model", "-m", help="Model to evaluate (default: configured)."),
         prompt: str | None = typer.Option(
-            None, "--prompt-version", "--prompt", help="Prompt version, label or variant prompt name."
+            None, "--prompt", help="The prompt to run (a dataset file: default its name; a suite: a variant prompt)."
+        ),
+        version: str | None = typer.Option(
+            None, "--prompt-version", help="Its version (prefix) or label, e.g. production (default: the file)."
         ),
         concurrency: int = typer.Option(8, "--concurrency", "-c", min=1, help="Cases in flight at once."),
         out_dir: Path | None = typer.Option(None, "--out", help="Results folder (default: one per experiment)."),
@@ -197,6 +208,7 @@ def register(eval_app: typer.Typer) -> None:
             suite,
             model_name,
             prompt,
+            version,
             concurrency,
             out_dir,
             timeout,

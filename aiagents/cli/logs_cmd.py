@@ -1,15 +1,17 @@
-"""`aiagents logs list|stats|prune-media`: read the request log and feedback store; prune uploaded media."""
+"""`aiagents logs list|show|stats|recover|prune-media`: the request log and feedback store; uploaded media."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import typer
 from rich.table import Table
 
-from aiagents.cli.output import console, out, print_json, run_guarded
+from aiagents.cli.output import console, fail, out, print_json, run_guarded
 from aiagents.settings import get_settings
 
 __all__ = ["register", "parse_since"]
@@ -44,6 +46,13 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds")
 
 
+def _short(value: Any, width: int = 40) -> str:
+    """A value on one line, cut to `width` characters (the table's cell)."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _outside_the_store() -> dict[str, int]:
     """Rows not in the store: refused for good (dead-letter file), or journaled by a service not yet stopped or
     stopped before storing them (replayed by the next one, or by `aiagents logs recover`)."""
@@ -67,25 +76,96 @@ def register(app: typer.Typer) -> None:
         since: str | None = typer.Option(None, "--since", help="30m, 2h, 7d, an ISO date/time or epoch seconds."),
         limit: int = typer.Option(50, "--limit", "-n", min=1),
         endpoint: str | None = typer.Option(None, "--endpoint", help="task, ask or agent."),
+        task: str | None = typer.Option(None, "--task", help="Only this task (or index, or agent) name."),
+        variant: str | None = typer.Option(None, "--variant", help="Only this A/B variant."),
+        feedback: str | None = typer.Option(None, "--feedback", help="down, up, corrected or any."),
         errors: bool = typer.Option(False, "--errors", help="Only failed requests."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """Logged requests, newest first."""
+        """Logged requests, newest first, with their input and output cut to the terminal."""
         from aiagents.logstore import open_store
 
         store = run_guarded(open_store)
-        rows = store.list_requests(since=parse_since(since), limit=limit, endpoint=endpoint, errors_only=errors)
+        rows = run_guarded(
+            store.list_requests, since=parse_since(since), limit=limit, endpoint=endpoint, errors_only=errors,
+            name=task, variant=variant, feedback=feedback,
+        )  # fmt: skip
         if as_json:
             print_json({"requests": rows, "count": len(rows)})
             return
-        table = Table("time (UTC)", "request id", "endpoint", "name", "model", "variant", "ms", "status", "user")
+        wide = out.width >= 110  # a narrow terminal drops the time and variant columns, not the input and output
+        fixed_columns = ["time (UTC)", "request id", "name", "version", "variant"] if wide else ["request id", "name"]
+        table = Table()
+        for column in fixed_columns:
+            table.add_column(column, no_wrap=True)
+        table.add_column("input")
+        table.add_column("output")
+        table.add_column("status", no_wrap=True)
+        name_width = max([len(r["name"] or "") for r in rows] or [4])
+        fixed = 11 + name_width + 7 + 3 * (len(fixed_columns) + 3) + 1 + ((11 + 8 + 7) if wide else 0)
+        cell = max(12, (out.width - fixed) // 2)  # one line a request: input and output cut to what is left
         for r in rows:
-            table.add_row(
-                _iso(r["created_at"]), r["request_id"][:12] + "…", r["endpoint"], r["name"] or "", r["model"] or "",
-                r["variant"], f"{r['latency_ms']:.0f}", f"{r['status']} {r['error_code'] or ''}".strip(),
-                r["user_id"] or "",
-            )  # fmt: skip
+            shown = r["output"] if not r["error_code"] else r["error_message"]
+            cells = [r["request_id"][:10] + "…", r["name"] or ""]
+            if wide:
+                when = _iso(r["created_at"])[5:16].replace("T", " ")
+                cells = [when, *cells, r["prompt_version"] or "", r["variant"]]
+            status = f"{r['status']} {r['error_code'] or ''}".strip()
+            table.add_row(*cells, _short(r["input"], cell), _short(shown, cell), status)
         out.print(table)
+        if not rows:
+            console.print("No requests match (`aiagents logs list` without filters shows all).")
+
+    @group.command("show")
+    def show(
+        request_id: str = typer.Argument(..., help="A request id (a unique prefix is enough)."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """One request: input, output, prompt version, model, variant, feedback, online scores, trace link."""
+        from aiagents.logstore import open_store
+        from aiagents.tracing import phoenix_url
+
+        store = run_guarded(open_store)
+        matches = store.query("SELECT request_id FROM requests WHERE request_id LIKE ? LIMIT 2", [f"{request_id}%"])
+        if len(matches) != 1:
+            fail(
+                f"{'no' if not matches else 'more than one'} logged request matches {request_id!r} "
+                "(`aiagents logs list` shows the ids)",
+                error_code="unknown_request",
+            )
+        row = store.get_request(matches[0]["request_id"])
+        assert row is not None
+        data = {
+            "request": row,
+            "feedback": store.list_feedback(request_id=row["request_id"]),
+            "scores": store.query(
+                "SELECT name, score, label, explanation, source FROM scores WHERE request_id = ? ORDER BY name",
+                [row["request_id"]],
+            ),
+            "trace_url": f"{phoenix_url()}/redirects/traces/{row['trace_id']}" if row.get("trace_id") else None,
+        }
+        if as_json:
+            print_json(data)
+            return
+        facts = Table(show_header=False, title=f"request {row['request_id']}")
+        for key in ("created_at", "endpoint", "name", "prompt_name", "prompt_version", "model", "variant",
+                    "experiment", "status", "error_code", "error_message", "latency_ms", "input_tokens",
+                    "output_tokens", "cost_usd", "user_id", "session_id", "trace_id"):  # fmt: skip
+            value = row.get(key)
+            if value not in (None, ""):
+                facts.add_row(key, _iso(value) if key == "created_at" else str(value))
+        out.print(facts)
+        out.print("[bold]input[/]", json.dumps(row.get("input"), ensure_ascii=False, indent=2))
+        out.print("[bold]output[/]", json.dumps(row.get("output"), ensure_ascii=False, indent=2))
+        for f in data["feedback"]:
+            said = f.get("thumbs") or ("corrected" if f.get("corrected_output") is not None else f.get("kind"))
+            out.print(f"[bold]feedback[/] {said} {f.get('comment') or ''}")
+            if f.get("corrected_output") is not None:
+                out.print("  corrected to", json.dumps(f["corrected_output"], ensure_ascii=False))
+        for s in data["scores"]:
+            out.print(f"[bold]score[/] {s['name']} = {s['score']} {s.get('label') or ''} ({s['source']})")
+        if data["trace_url"]:
+            out.print(f"trace: {data['trace_url']}")
 
     @group.command("stats")
     def stats(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
 import sys
 from typing import Any, NoReturn
 
@@ -12,7 +14,7 @@ from rich.console import Console
 from aiagents.errors import AiAgentsError
 from aiagents.models import OFFLINE, default_model_name
 
-__all__ = ["console", "out", "print_json", "fail", "note_model", "run_guarded"]
+__all__ = ["console", "out", "print_json", "fail", "note_model", "run_guarded", "error_code_of", "json_errors"]
 
 console = Console(stderr=True)
 """Progress, tables and notes go to stderr so stdout stays clean for `--json`."""
@@ -26,9 +28,45 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
-    console.print(f"[bold red]error:[/] {message}")
+json_errors = False
+"""Set by `main()` when the command line has `--json`: errors then go to stdout as one JSON object."""
+
+
+def fail(message: str, code: int = 1, *, error_code: str = "error") -> NoReturn:
+    """Say what went wrong and exit with `code`: on stderr for people, or with `--json` as one object on stdout
+    in the HTTP API's shape (`{"error": {"code": ..., "message": ...}}`)."""
+    if _json_wanted():
+        print_json({"error": {"code": error_code, "message": message}})
+    else:
+        console.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(code)
+
+
+def _json_wanted() -> bool:
+    """`--json` on the command line, or on the command running now (its `as_json` parameter)."""
+    if json_errors:
+        return True
+    ctx = _current_context()
+    return bool(ctx is not None and ctx.params.get("as_json"))
+
+
+def _current_context() -> Any:
+    """The running command's context. Typer 0.29 carries its own copy of click (`typer._click`), whose context
+    stack is not click's: ask it first, then click (older and newer typer releases)."""
+    for module in ("typer._click.globals", "click"):
+        try:
+            ctx = importlib.import_module(module).get_current_context(silent=True)
+        except (ImportError, AttributeError):
+            continue
+        if ctx is not None:
+            return ctx
+    return None
+
+
+def error_code_of(exc: BaseException) -> str:
+    """A stable code from the exception's class: `PromptNotFoundError` -> `prompt_not_found`."""
+    name = type(exc).__name__.removesuffix("Error") or "error"
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def note_model(requested: str | None) -> str:
@@ -49,4 +87,4 @@ def run_guarded(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except AiAgentsError as exc:
-        fail(str(exc))
+        fail(str(exc), error_code=error_code_of(exc))

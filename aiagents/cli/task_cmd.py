@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from aiagents.cli.output import fail, note_model, out, print_json, run_guarded
+from aiagents.cli.output import console, fail, note_model, out, print_json, run_guarded
 from aiagents.prompts import PromptRegistry
 from aiagents.tasks import Task
 from aiagents.tracing import setup as setup_tracing
@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run a prompt task once and print its validated output."""
         values = parse_inputs(inputs, input_file)
-        task = run_guarded(Task, name, version=version, label=label)
+        task = run_guarded(Task, name, version=version, label=label, working_file=not (version or label))
         for value, kind in ((image, "image"), (file, "file")):
             if value is None:
                 continue
@@ -75,6 +75,13 @@ def register(app: typer.Typer) -> None:
                 fail(f"Prompt {name!r} has variables {task.prompt.text_variables}: pass them with --input key=value.")
             values[free[0]] = text
         model_name = note_model(model)
+        if not (version or label):  # say when what runs here (the file being edited) is not what is served
+            served, _m, source = run_guarded(PromptRegistry().served, name)
+            if source != "file" and served.version != task.prompt.version:
+                console.print(
+                    f"[dim]running the working file {task.prompt.version}; the service serves {served.version} "
+                    f"({source}); --label {source} runs that one[/]"
+                )
         setup_tracing()
         result = run_guarded(lambda: asyncio.run(task.run(values, model=model_name)))
         payload = {

@@ -25,6 +25,7 @@ def register(app: typer.Typer) -> None:
         if phoenix_is_up(url):
             out.print(f"Phoenix is already running at {url}")
             return
+
         def _stop(signum: int, _frame: object) -> None:  # SIGTERM (a service manager, `kill`) stops Phoenix too
             raise KeyboardInterrupt
 

@@ -286,14 +286,27 @@ class LogStore:
         key_fingerprint: str | None = None,
         endpoint: str | None = None,
         errors_only: bool = False,
+        name: str | None = None,
+        variant: str | None = None,
+        feedback: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Newest first."""
+        """Newest first. `name`: the task, index or agent; `feedback`: 'down' (thumbs down), 'up', 'corrected'
+        (a corrected output) or 'any'."""
         where, params = self._where(since=since, key_fingerprint=key_fingerprint)
-        if endpoint:
-            where.append("endpoint = ?")
-            params.append(endpoint)
+        for column, value in (("endpoint", endpoint), ("name", name), ("variant", variant)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
         if errors_only:
             where.append("error_code IS NOT NULL")
+        if feedback:
+            condition = {
+                "down": "f.thumbs = 'down'", "up": "f.thumbs = 'up'", "corrected": "f.corrected_output IS NOT NULL",
+                "any": "1 = 1",
+            }.get(feedback)  # fmt: skip
+            if condition is None:
+                raise UserError(f"feedback filter {feedback!r}: use down, up, corrected or any")
+            where.append(f"EXISTS (SELECT 1 FROM feedback f WHERE f.request_id = requests.request_id AND {condition})")
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         rows = self._query(f"SELECT * FROM requests {clause} ORDER BY created_at DESC LIMIT ?", (*params, limit))
         return [_decode(r) for r in rows]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import getpass
 import json
+import os
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from aiagents.errors import PromptFileError, PromptNotFoundError, UserError
 from aiagents.prompts.prompt import Prompt, parse_prompt
@@ -50,20 +53,34 @@ class PromptRegistry:
             dirs = [d for d in (settings.prompts_dir, Path("prompts")) if d is not None and d.is_dir()]
             dirs.append(shipped_prompts_dir())
         self.dirs = dirs
+        self.settings = settings
         self.store = settings.data_dir / "prompts"
         self._files: dict[str, Path] | None = None
+        self._broken: dict[Path, str] = {}
 
     # discovery -----------------------------------------------------------------------------------
     def files(self) -> dict[str, Path]:
-        """Prompt name -> file, scanning the folders once."""
+        """Prompt name -> file, scanning the folders once. A file that does not parse is kept aside in `broken`
+        (its error names the file and line) and every other prompt keeps working."""
         if self._files is None:
             found: dict[str, Path] = {}
+            broken: dict[Path, str] = {}
             for folder in self.dirs:
                 for path in sorted(folder.glob("*.md")):
-                    prompt = parse_prompt(path.read_text(encoding="utf-8"), path=path)
+                    try:
+                        prompt = parse_prompt(path.read_text(encoding="utf-8"), path=path)
+                    except (PromptFileError, UnicodeDecodeError) as exc:
+                        broken[path] = str(exc)
+                        continue
                     found.setdefault(prompt.name, path)
-            self._files = found
+            self._files, self._broken = found, broken
         return self._files
+
+    @property
+    def broken(self) -> dict[Path, str]:
+        """Prompt files that do not parse: path -> the error (file and line)."""
+        self.files()
+        return self._broken
 
     def names(self) -> list[str]:
         return sorted(self.files())
@@ -72,6 +89,9 @@ class PromptRegistry:
         """The version in the prompt's file now."""
         path = self.files().get(name)
         if path is None:
+            for broken_path, error in self._broken.items():  # asked for by the name its file would give it
+                if broken_path.stem == name:
+                    raise PromptFileError(error)
             raise PromptNotFoundError(
                 f"No prompt named {name!r}. Known prompts: {', '.join(self.names()) or 'none'} "
                 f"(searched {', '.join(str(d) for d in self.dirs)})."
@@ -146,17 +166,95 @@ class PromptRegistry:
 
     # labels --------------------------------------------------------------------------------------
     def labels(self, name: str) -> dict[str, str]:
-        return self._read_labels().get(name, {})
+        """Label -> version of prompt `name`."""
+        return {label: _version_of(value) for label, value in self._read_labels().get(name, {}).items()}
 
-    def set_label(self, name: str, label: str, version: str) -> str:
-        """Point `label` at `version` (a prefix is enough); returns the full version."""
+    def label_model(self, name: str, label: str) -> str | None:
+        """The model stored with a label (an experiment shipped on another model), None when it has none."""
+        value = self._read_labels().get(name, {}).get(label)
+        return value.get("model") if isinstance(value, dict) else None
+
+    def set_label(
+        self,
+        name: str,
+        label: str,
+        version: str,
+        *,
+        model: str | None = None,
+        action: str = "label",
+        by: str | None = None,
+    ) -> str:
+        """Point `label` at `version` (a prefix is enough; `model`: served with it); returns the full version.
+
+        Every move is appended to the label history (`history`): who, when, from which version."""
         prompt = self.get(name, version=version)
         self._snapshot(prompt)
         data = self._read_labels()
-        data.setdefault(name, {})[label] = prompt.version
-        self._labels_path().parent.mkdir(parents=True, exist_ok=True)
-        self._labels_path().write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+        previous = data.get(name, {}).get(label)
+        data.setdefault(name, {})[label] = {"version": prompt.version, "model": model} if model else prompt.version
+        _write_json(self._labels_path(), data)
+        self._append_history(
+            {
+                "name": name, "label": label, "version": prompt.version, "model": model, "action": action,
+                "previous": _version_of(previous) if previous else None,
+                "previous_model": previous.get("model") if isinstance(previous, dict) else None,
+                "at": datetime.now(UTC).isoformat(timespec="seconds"), "by": by or _who(),
+            }
+        )  # fmt: skip
         return prompt.version
+
+    def promote(self, name: str, version: str, *, label: str | None = None, model: str | None = None) -> dict[str, Any]:
+        """Point the serving label (`AIAGENTS_SERVING_LABEL`, default production) at `version`; returns the history
+        entry (with the version it replaced)."""
+        label = label or self.serving_label
+        self.set_label(name, label, version, model=model, action="promote")
+        return self.history(name, label=label)[-1]
+
+    def rollback(self, name: str, *, label: str | None = None) -> dict[str, Any]:
+        """Move the serving label back to the version it pointed at before its last move."""
+        label = label or self.serving_label
+        moves = self.history(name, label=label)
+        current = self.labels(name).get(label)
+        # the move that put the current version there (not a rollback: rolling back twice goes back twice)
+        last = next((m for m in reversed(moves) if m["version"] == current and m["action"] != "rollback"), None)
+        if last is None or not last.get("previous"):
+            raise UserError(
+                f"Prompt {name!r}: the {label!r} label has no earlier version to go back to "
+                f"(set one with `aiagents prompts promote {name} VERSION`)."
+            )
+        self.set_label(name, label, last["previous"], model=last.get("previous_model"), action="rollback")
+        return self.history(name, label=label)[-1]
+
+    def history(self, name: str, *, label: str | None = None) -> list[dict[str, Any]]:
+        """The label moves of prompt `name`, oldest first (of one label when given)."""
+        path = self.store / "label_history.jsonl"
+        if not path.exists():
+            return []
+        entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [e for e in entries if e.get("name") == name and (label is None or e.get("label") == label)]
+
+    # what is served --------------------------------------------------------------------------------
+    @property
+    def serving_label(self) -> str:
+        return self.settings.serving_label
+
+    def served(self, name: str) -> tuple[Prompt, str | None, str]:
+        """What serves prompt `name`: (prompt, model stored with the label or None, source), the source being the
+        serving label's name when it exists, else 'file' (the working file)."""
+        label = self.serving_label
+        if label in self.labels(name):
+            return self.get(name, label=label), self.label_model(name, label), label
+        return self.current(name), None, "file"
+
+    def resolve(self, name: str, spec: str | None) -> Prompt:
+        """A version prefix or a label of prompt `name` (None: the working file)."""
+        if not spec or spec == "file":
+            return self.current(name)
+        if spec in self.labels(name):
+            return self.get(name, label=spec)
+        if spec in LABELS:
+            self.get(name, label=spec)  # raises: names the label and how to set it
+        return self.get(name, version=spec)
 
     # storage -------------------------------------------------------------------------------------
     def _labels_path(self) -> Path:
@@ -170,6 +268,12 @@ class PromptRegistry:
             return json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise PromptFileError(f"{path}:{exc.lineno}: labels file is not valid JSON ({exc.msg}).") from exc
+
+    def _append_history(self, entry: dict[str, Any]) -> None:
+        path = self.store / "label_history.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(entry, sort_keys=True) + "\n")
 
     def _snapshot(self, prompt: Prompt) -> None:
         path = self.store / prompt.name / f"{prompt.version}.md"
@@ -214,6 +318,25 @@ class PromptRegistry:
             return result
         except (OSError, ValueError, subprocess.SubprocessError):
             return []
+
+
+def _version_of(value: Any) -> str:
+    return value["version"] if isinstance(value, dict) else value
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in a container: say so rather than fail
+        return "unknown"
+
+
+def _write_json(path: Path, data: Any) -> None:
+    """Write atomically: a worker reading the labels never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def get_prompt(name: str, *, version: str | None = None, label: str | None = None) -> Prompt:

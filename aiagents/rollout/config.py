@@ -11,6 +11,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -87,7 +88,9 @@ class Experiment:
     guardrails: Guardrails = field(default_factory=Guardrails)
     primary_metric: Literal["thumbs_up_rate", "error_rate", "correction_rate"] = "thumbs_up_rate"
     """The metric the significance test and the decision use."""
-    status: Literal["running", "stopped"] = "running"
+    status: Literal["running", "stopped", "ended"] = "running"
+    """'running'; 'stopped' by a guardrail (its users stay on the control until someone decides); 'ended' by hand
+    or by shipping (it overrides nothing any more: every user gets what production serves)."""
     stopped_variant: str | None = None
     """The variant a guardrail stopped (its traffic goes to the control); None when none is stopped."""
     stop_reason: str | None = None
@@ -139,7 +142,9 @@ class _ExperimentModel(BaseModel):
     variants: list[_VariantModel] = Field(min_length=2)
     guardrails: _GuardModel = Field(default_factory=_GuardModel)  # type: ignore[arg-type]
     primary_metric: Literal["thumbs_up_rate", "error_rate", "correction_rate"] = "thumbs_up_rate"
-    status: Literal["running", "stopped"] = "running"
+    status: Literal["running", "stopped", "ended"] = "running"
+    """'running'; 'stopped' by a guardrail (its users stay on the control until someone decides); 'ended' by hand
+    or by shipping (it overrides nothing any more: every user gets what production serves)."""
     stopped_variant: str | None = None
     stop_reason: str | None = None
     created_at: float | None = None
@@ -218,12 +223,17 @@ class ExperimentStore:
         guardrails: Guardrails | None = None,
         primary_metric: str = "thumbs_up_rate",
         replace: bool = False,
+        check: Callable[[str, list[Variant]], None] | None = None,
     ) -> Experiment:
-        """Validate and save a new experiment; shares left out (-1) split what the others leave equally."""
+        """Validate and save a new experiment; shares left out (-1) split what the others leave equally.
+
+        `check(endpoint, variants)` may refuse variants that cannot run (the CLI resolves prompts, models, tools)."""
         if self.path(name).exists() and not replace:
             existing = self.load(name)
             if existing.status == "running":
                 raise ExperimentConfigError(f"experiment {name!r} is running; stop it first or pass --replace")
+        if check is not None:
+            check(endpoint, variants)
         given = sum(v.share for v in variants if v.share >= 0)
         missing = [v for v in variants if v.share < 0]
         for v in missing:
@@ -268,12 +278,22 @@ class ExperimentStore:
         return [self.read(p) for p in sorted(self.folder.glob("*.json"))]
 
     def stop(self, name: str, *, reason: str, variant: str | None = None) -> Experiment:
-        """Stop the whole experiment (variant None: everyone gets the control) or one variant."""
+        """A guardrail's stop: `variant`'s users go to the control (with two variants, the whole experiment is
+        'stopped' and everyone gets the control until someone ends or ships it)."""
         experiment = self.load(name)
         experiment.stop_reason = reason
         experiment.stopped_at = time.time()
         if variant is None or len(experiment.variants) <= 2:
             experiment.status = "stopped"
         experiment.stopped_variant = variant or experiment.stopped_variant
+        self.save(experiment)
+        return experiment
+
+    def end(self, name: str, *, reason: str) -> Experiment:
+        """End an experiment (by hand, or shipped): it overrides nothing any more."""
+        experiment = self.load(name)
+        experiment.status = "ended"
+        experiment.stop_reason = reason
+        experiment.stopped_at = time.time()
         self.save(experiment)
         return experiment

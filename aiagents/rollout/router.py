@@ -109,9 +109,9 @@ class ExperimentRouter:
         with self._lock:
             self._reload()
             for e in self._loaded.values():
-                if e.matches(endpoint):
+                if e.status != "ended" and e.matches(endpoint):  # stopped by a guardrail: `assign` gives the control
                     return Assignment(experiment=e.name, variant=assign(e, user_id, session_id))
-        return None
+        return None  # outside experiments (an ended or shipped one overrides nothing): what production serves
 
     # outcomes ----------------------------------------------------------------------------------------
     def observe(self, experiment: str, variant: str, request_id: str, *, latency_ms: float, error: bool) -> None:

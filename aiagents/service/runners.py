@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +16,8 @@ from aiagents.errors import PromptNotFoundError
 from aiagents.models import CallUsage
 from aiagents.service.errors import ServiceError
 from aiagents.tasks import Task
+
+log = logging.getLogger("aiagents.service")
 
 __all__ = ["Served", "TaskRunner", "AskRunner", "AgentRunner", "AGENTS", "open_retriever", "agent_available"]
 
@@ -30,35 +34,66 @@ class Served:
 
 
 class TaskRunner:
-    """Runs prompt tasks by name; each `Task` is built once per process."""
+    """Runs prompt tasks by name: what the serving label points at (else the prompt file), re-checked about once a
+    second, so `aiagents prompts promote` / `rollback` reach every worker within seconds, without a restart."""
+
+    REFRESH_SECONDS = 1.0
 
     def __init__(self, model: str | None = None) -> None:
         self.model = model
         self._tasks: dict[str, Task[Any]] = {}
+        self._served: dict[str, tuple[float, Task[Any]]] = {}
+        self._lock = threading.Lock()
 
     def task(self, name: str) -> Task[Any]:
-        task = self._tasks.get(name)
-        if task is None:
-            try:
-                task = Task(name)
-            except PromptNotFoundError:
-                from aiagents.prompts import PromptRegistry
+        """The task serving `name` now (a 404 `ServiceError` for an unknown name)."""
+        now = time.monotonic()
+        entry = self._served.get(name)
+        if entry is not None and now - entry[0] < self.REFRESH_SECONDS:
+            return entry[1]
+        from aiagents.prompts import PromptRegistry
 
-                known = ", ".join(PromptRegistry().names()) or "none"  # names only: no server path in an answer
-                raise ServiceError(404, "unknown_task", f"no task named {name!r}; known tasks: {known}") from None
-            self._tasks[name] = task
+        registry = PromptRegistry()
+        try:
+            prompt, label_model, source = registry.served(name)
+        except PromptNotFoundError:
+            if entry is not None and name in registry.names():  # a label pointing nowhere: keep what served
+                log.error(
+                    "prompt %r: its serving label cannot be resolved; still serving %s", name, entry[1].prompt.version
+                )
+                self._served[name] = (now, entry[1])
+                return entry[1]
+            known = ", ".join(registry.names()) or "none"  # names only: no server path in an answer
+            raise ServiceError(404, "unknown_task", f"no task named {name!r}; known tasks: {known}") from None
+        key = f"{name}#{prompt.version}#{label_model or ''}"
+        with self._lock:
+            task = self._tasks.get(key)
+            if task is None:
+                task = Task(prompt, model=label_model)
+                task.served_from = source
+                self._tasks[key] = task
+            self._served[name] = (now, task)
         return task
 
     def variant_task(self, prompt: str, version: str | None) -> Task[Any]:
-        """The task of an experiment variant: another prompt and/or a pinned version (built once)."""
-        key = f"{prompt}@{version or ''}"
-        task = self._tasks.get(key)
-        if task is None:
-            try:
-                task = Task(prompt, version=version)
-            except PromptNotFoundError as exc:
-                raise ServiceError(500, "variant_misconfigured", f"experiment variant prompt: {exc}") from None
-            self._tasks[key] = task
+        """The task of an experiment variant: another prompt and/or a version, pinned, or a label, resolved
+        again about once a second (a variant on `production` follows promotions)."""
+        now = time.monotonic()
+        entry = self._served.get(f"variant:{prompt}@{version or ''}")
+        if entry is not None and now - entry[0] < self.REFRESH_SECONDS:
+            return entry[1]
+        from aiagents.prompts import PromptRegistry
+
+        try:
+            resolved = PromptRegistry().resolve(prompt, version)
+        except PromptNotFoundError as exc:
+            raise ServiceError(500, "variant_misconfigured", f"experiment variant prompt: {exc}") from None
+        key = f"{prompt}#{resolved.version}#"
+        with self._lock:
+            task = self._tasks.get(key)
+            if task is None:
+                task = self._tasks[key] = Task(resolved)
+            self._served[f"variant:{prompt}@{version or ''}"] = (now, task)
         return task
 
     async def run(
@@ -75,7 +110,7 @@ class TaskRunner:
         task = self.variant_task(prompt or name, version) if (prompt or version) else self.task(name)
         current = trace.get_current_span()  # the request's span (`_serve`): the task records on it, no span of its own
         kwargs.setdefault("span", current if current.is_recording() else None)
-        result = await task.run(inputs, model=model or self.model, **kwargs)
+        result = await task.run(inputs, model=model or task.model or self.model, **kwargs)
         return Served(
             output=result.output_json(),
             prompt_name=result.prompt_name,
@@ -168,19 +203,34 @@ class AgentRunner:
 
     def __init__(self, model: str | None = None) -> None:
         self.model = model
-        self._agents: dict[tuple[str, str], Any] = {}
+        self._agents: dict[tuple[str, str, str, str], Any] = {}
+        self._versions: dict[str, tuple[float, str]] = {}
         self._lock = asyncio.Lock()
 
     async def agent(self, name: str, index: str, toolset: str | None = None) -> Any:
         """The agent `name` over `index`; `toolset` (an experiment variant's) names the tools it may use."""
         if name not in AGENTS:
             raise ServiceError(404, "unknown_agent", f"no agent named {name!r}; known: {sorted(AGENTS)}")
-        key = (name, index, toolset or "")
+        key = (name, index, toolset or "", self._served_version(AGENTS[name]))  # a promotion builds a new agent
         if key not in self._agents:
             async with self._lock:
                 if key not in self._agents:
                     self._agents[key] = await asyncio.to_thread(self._build, name, index, toolset)
         return self._agents[key]
+
+    def _served_version(self, prompt: str) -> str:
+        """The version the serving label gives the agent's prompt, looked up about once a second."""
+        now = time.monotonic()
+        checked = self._versions.get(prompt)
+        if checked is None or now - checked[0] >= TaskRunner.REFRESH_SECONDS:
+            from aiagents.prompts import PromptRegistry
+
+            try:
+                version = PromptRegistry().served(prompt)[0].version
+            except PromptNotFoundError:
+                version = ""  # _build says the prompt is missing
+            checked = self._versions[prompt] = (now, version)
+        return checked[1]
 
     def _build(self, name: str, index: str, toolset: str | None = None) -> Any:
         if not agent_available():

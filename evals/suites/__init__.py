@@ -56,11 +56,9 @@ def _listing_target(model: str | None, prompt: str | None) -> Target:
 
     registry = PromptRegistry()
     if prompt and prompt in registry.names():
-        task = Task(prompt)
-    elif prompt and prompt in registry.labels("listing-attributes"):
-        task = Task("listing-attributes", label=prompt)
-    else:
-        task = Task("listing-attributes", version=prompt)
+        task = Task(prompt, working_file=True)
+    else:  # a version or a label; none: the working file (the version being edited)
+        task = Task(registry.resolve("listing-attributes", prompt))
     return task_target(task, model=model)
 
 
@@ -80,8 +78,7 @@ def _photo_target(model: str | None, prompt: str | None) -> Target:
     from aiagents.prompts import PromptRegistry
     from aiagents.tasks import Task
 
-    labelled = prompt and prompt in PromptRegistry().labels("listing-from-photo")
-    task = Task("listing-from-photo", label=prompt) if labelled else Task("listing-from-photo", version=prompt)
+    task = Task(PromptRegistry().resolve("listing-from-photo", prompt))  # none: the working file
     return task_target(task, model=model)
 
 
