@@ -3,6 +3,7 @@ the BFCL checker and pytest integration. The runner, LLM-as-judge and compare/ga
 
 from aiagents.evals.compare import Comparison, compare_runs, load_run
 from aiagents.evals.datasets import Case, Dataset, DatasetFileError, Provenance
+from aiagents.evals.evaluator_specs import EVALUATOR_NAMES, build_evaluators
 from aiagents.evals.evaluators import (
     ContainsText,
     Efficiency,
@@ -23,6 +24,9 @@ from aiagents.evals.phoenix import flush_annotation_queue, push_dataset, push_ex
 from aiagents.evals.runner import EvalRun, Target, as_target, run_eval, run_eval_sync
 
 __all__ = [
+    # evaluators declared in dataset files
+    "build_evaluators",
+    "EVALUATOR_NAMES",
     # datasets
     "Case",
     "Dataset",

@@ -227,6 +227,11 @@ class Dataset:
     """The folder media paths are relative to (the dataset file's folder when loaded from a file)."""
     media: list[str] = field(default_factory=list)
     """Input names whose values are image/file paths, in every case."""
+    target: dict[str, Any] | None = None
+    """What runs the cases, from the file's header: `{"task": NAME}` or `{"agent": NAME, "tools": [...], "index":
+    NAME}`; None: the prompt named like the dataset."""
+    evaluators: list[Any] = field(default_factory=list)
+    """Evaluator specs from the file's header (`aiagents.evals.evaluator_specs.build_evaluators` builds them)."""
 
     # --- loading and saving --------------------------------------------------------------------------------
     @classmethod
@@ -241,10 +246,11 @@ class Dataset:
             raise DatasetFileError(f"{p}: dataset file not found")
         suffix = p.suffix.lower()
         media_names = list(media)
+        header: dict[str, Any] = {}
         if suffix == ".jsonl":
             raw = _read_jsonl(p)
         elif suffix in (".yaml", ".yml"):
-            raw, name, file_media = _read_yaml(p, name)
+            raw, name, file_media, header = _read_yaml(p, name)
             media_names += [m for m in file_media if m not in media_names]
         else:
             raise DatasetFileError(f"{p}: unknown dataset format {suffix!r}; use .jsonl, .yaml or .yml")
@@ -263,7 +269,11 @@ class Dataset:
             seen[case.name] = line
             _resolve_media(case, [*media_names, *case.media], p.parent, f"{p}:{line}")
             cases.append(case)
-        return cls(name=name or p.stem, cases=cases, base_dir=p.parent, media=media_names)
+        target = {k: header[k] for k in ("task", "agent", "tools", "index") if k in header} or None
+        return cls(
+            name=name or p.stem, cases=cases, base_dir=p.parent, media=media_names, target=target,
+            evaluators=list(header.get("evaluators") or []),
+        )  # fmt: skip
 
     def resolve_media(self, names: Sequence[str]) -> Dataset:
         """Resolve the inputs `names` (e.g. a prompt's image variables) of every case against `base_dir`."""
@@ -282,7 +292,13 @@ class Dataset:
                 rows = [{**r, "media": list(dict.fromkeys([*self.media, *r.get("media", [])]))} for r in rows]
             p.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
         else:
-            doc: dict[str, Any] = {"name": self.name, **({"media": self.media} if self.media else {}), "cases": rows}
+            doc: dict[str, Any] = {
+                "name": self.name,
+                **(self.target or {}),
+                **({"evaluators": self.evaluators} if self.evaluators else {}),
+                **({"media": self.media} if self.media else {}),
+                "cases": rows,
+            }
             p.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True))
 
     # --- identity ------------------------------------------------------------------------------------------
@@ -456,7 +472,32 @@ def _strip_lines(x: Any) -> Any:
     return x
 
 
-def _read_yaml(p: Path, name: str | None) -> tuple[list[tuple[int, Any]], str | None, list[str]]:
+HEADER_KEYS = ("name", "description", "media", "cases", "task", "agent", "tools", "index", "evaluators")
+"""What a YAML dataset's header may hold: the cases, and what runs and scores them."""
+
+
+def _check_header(p: Path, doc: dict[str, Any]) -> dict[str, Any]:
+    line = doc.get("__line__", 1)
+    unknown = sorted(k for k in doc if k not in HEADER_KEYS and k != "__line__")
+    if unknown:
+        raise DatasetFileError(f"{p}:{line}: unknown key(s) {unknown}; a dataset file holds {list(HEADER_KEYS)}")
+    if "task" in doc and "agent" in doc:
+        raise DatasetFileError(f"{p}:{line}: give 'task' (a prompt) or 'agent', not both")
+    for key in ("task", "agent", "index"):
+        if key in doc and not isinstance(doc[key], str):
+            raise DatasetFileError(f"{p}:{line}: '{key}' must be a name")
+    tools = doc.get("tools")
+    if tools is not None and (not isinstance(tools, list) or not all(isinstance(x, str) for x in tools)):
+        raise DatasetFileError(f"{p}:{line}: 'tools' must be a list of tool names")
+    evaluators = doc.get("evaluators")
+    if evaluators is not None and not isinstance(evaluators, list):
+        raise DatasetFileError(f"{p}:{line}: 'evaluators' must be a list (names, or {{Name: {{options}}}})")
+    return {k: _strip_lines(v) for k, v in doc.items() if k not in ("cases", "__line__")}
+
+
+def _read_yaml(
+    p: Path, name: str | None
+) -> tuple[list[tuple[int, Any]], str | None, list[str], dict[str, Any]]:
     try:
         doc = yaml.load(p.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as e:
@@ -464,7 +505,9 @@ def _read_yaml(p: Path, name: str | None) -> tuple[list[tuple[int, Any]], str | 
         where = f":{mark.line + 1}" if mark else ""
         raise DatasetFileError(f"{p}{where}: invalid YAML: {getattr(e, 'problem', e)}") from e
     media: list[str] = []
+    header: dict[str, Any] = {}
     if isinstance(doc, dict):
+        header = _check_header(p, doc)
         name = name or doc.get("name")
         media = doc.get("media") or []
         if not isinstance(media, list) or not all(isinstance(m, str) for m in media):
@@ -480,4 +523,4 @@ def _read_yaml(p: Path, name: str | None) -> tuple[list[tuple[int, Any]], str | 
     for item in items:
         line = item.get("__line__", 1) if isinstance(item, dict) else 1
         out.append((line, _strip_lines(item)))
-    return out, name, media
+    return out, name, media, header

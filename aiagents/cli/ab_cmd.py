@@ -70,10 +70,6 @@ def _report(name: str) -> dict[str, Any]:
         store.close()
 
 
-DOCS_TOOLS = ("search_docs", "fetch_document")
-"""The tools of the docs agent's toolset (`aiagents.tools.docs.docs_toolset`), which a variant may narrow."""
-
-
 def check_variants(endpoint: str, variants: list[Any]) -> None:
     """Refuse, before anything is saved, an experiment with a variant that cannot run: a prompt or a version or
     label that does not exist, a model that cannot be resolved (unknown form, no key), tools the agent has not,
@@ -83,6 +79,7 @@ def check_variants(endpoint: str, variants: list[Any]) -> None:
     from aiagents.prompts import PromptRegistry
     from aiagents.rollout import ExperimentConfigError
     from aiagents.service.runners import AGENTS
+    from aiagents.tools.docs_agent import DOCS_TOOLS
 
     kind, _, target = endpoint.partition("/")
     registry = PromptRegistry()

@@ -71,21 +71,17 @@ def ask_docs_agent(
     limits: Any = None,
 ) -> AgentResult[Any]:
     """Open `index`, build the docs agent over it and answer `question` (the CLI and demo path)."""
-    from aiagents.agents import DocsAnswer, PromptAgent
     from aiagents.retrieval import Retriever, get_embedder, open_index
-    from aiagents.tools.docs import docs_toolset
-    from aiagents.tools.rollout import RolloutToolset, load_rollout
+    from aiagents.tools.docs_agent import docs_agent
+    from aiagents.tools.rollout import load_rollout
 
     idx = open_index(index, backend=backend)
     try:
         retriever = Retriever(idx, get_embedder(embedder))
-        toolset = RolloutToolset(docs_toolset(retriever, mode=mode), load_rollout(rollout))
-        agent = PromptAgent(
-            DOCS_AGENT_PROMPT,
-            toolsets=[toolset],
-            output_type=DocsAnswer if structured else None,
+        agent = docs_agent(
+            retriever, mode=mode, rollout=load_rollout(rollout), structured=structured,
             **({"limits": limits} if limits is not None else {}),
-        )
+        )  # fmt: skip
         return asyncio.run(agent.run(question, model=model, session_id=session_id, user_id=user_id))
     finally:
         idx.close()
@@ -238,11 +234,17 @@ def register(app: typer.Typer) -> None:
         console.print(table)
 
     @group.command("forget")
-    def forget(session: Annotated[str, typer.Argument(help="Session id to delete.")]) -> None:
+    def forget(
+        session: Annotated[str, typer.Argument(help="Session id to delete.")],
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    ) -> None:
         """Delete a session's history."""
         from aiagents.agents import SessionStore
 
         SessionStore().clear(session)
+        if as_json:
+            print_json({"session": session, "forgotten": True})
+            return
         console.print(f"session {session!r} forgotten")
 
 

@@ -65,8 +65,10 @@ def _load_suite_or_file(
     """The dataset, target and evaluators of a shipped suite or a dataset file. `prompt` names the prompt to run
     and `version` its version or label (default: the working file, the version being edited)."""
     from aiagents.evals.datasets import Dataset
-    from aiagents.evals.suites import SUITES, get_suite
+    from aiagents.evals.suites import SUITES, docs, get_suite
+    from aiagents.tools.docs_agent import docs_agent
 
+    docs.AGENT_FACTORY = docs_agent  # the suite runs the agent the service serves (evals does not import tools)
     if suite in SUITES:
         s = get_suite(suite)
         return s.dataset(), s.make_target(model, prompt or version), s.make_evaluators()
@@ -74,21 +76,34 @@ def _load_suite_or_file(
     if not path.exists():
         get_suite(suite)  # raises the "no such suite" error listing the shipped ones
     ds = Dataset.load(path)
-    # a dataset file runs against a prompt task: --prompt names the prompt (default: the dataset's name)
-    from aiagents.evals.evaluators import ExactMatch, FieldsMatch
+    from aiagents.evals import build_evaluators
+    from aiagents.evals.evaluators import ExactMatch, FieldsMatch, ToolCallsMatch
     from aiagents.evals.runner import task_target
     from aiagents.prompts import PromptRegistry
     from aiagents.tasks import Task
 
-    name = prompt or ds.name
+    declared = build_evaluators(ds.evaluators, source=str(path), near=path) if ds.evaluators else None
+    target_spec = ds.target or {}
+    if "agent" in target_spec:  # the served agent, with the dataset's tools and index
+        if target_spec["agent"] not in ("docs", "docs-agent"):
+            raise UserError(f"{path}: agent {target_spec['agent']!r}: the agent the framework serves is 'docs'")
+        target = docs.agent_target(
+            model=model, index_name=target_spec.get("index"), prompt_version=version, tools=target_spec.get("tools")
+        )
+        return ds, target, declared or [ToolCallsMatch()]  # its expected tool calls, in order
+    # a prompt task: --prompt names it, else the file's `task:`, else the dataset's name
+    name = prompt or target_spec.get("task") or ds.name
     registry = PromptRegistry()
     if name not in registry.names():
         known = ", ".join(registry.names())
-        raise UserError(f"{path}: pass --prompt NAME (the prompt to run; {name!r} is not a prompt; known: {known})")
+        raise UserError(
+            f"{path}: pass --prompt NAME or write `task: NAME` in the file (the prompt to run; {name!r} is not a "
+            f"prompt; known: {known})"
+        )
     task = Task(registry.resolve(name, version))
     ds.resolve_media(task.prompt.media_variables)  # image/file inputs: paths relative to the dataset file
     structured = task.output_type is not str
-    return ds, task_target(task, model=model), [FieldsMatch() if structured else ExactMatch()]
+    return ds, task_target(task, model=model), declared or [FieldsMatch() if structured else ExactMatch()]
 
 
 def _run(
@@ -96,6 +111,8 @@ def _run(
     model: str | None,
     prompt: str | None,
     version: str | None,
+    tags: list[str],
+    exclude_tags: list[str],
     concurrency: int,
     out_dir: Path | None,
     timeout: float,
@@ -112,6 +129,13 @@ def _run(
     from aiagents.tracing import setup as setup_tracing
 
     ds, target, evaluators = _load_suite_or_file(suite, model, prompt, version)
+    if tags or exclude_tags:
+        from aiagents.evals.datasets import Dataset
+
+        kept = [c for c in ds.cases if set(tags) <= set(c.tags) and not set(exclude_tags) & set(c.tags)]
+        if not kept:
+            raise UserError(f"no case of {ds.name!r} has tags {list(tags)} without {list(exclude_tags)}")
+        ds = Dataset(name=ds.name, cases=kept, base_dir=ds.base_dir, media=ds.media, target=ds.target)
     if judge:
         from aiagents.evals.judge import JudgeEvaluator
 
@@ -190,6 +214,8 @@ def register(eval_app: typer.Typer) -> None:
         version: str | None = typer.Option(
             None, "--prompt-version", help="Its version (prefix) or label, e.g. production (default: the file)."
         ),
+        tags: list[str] = typer.Option([], "--tags", help="Only cases with this tag (repeatable: all of them)."),
+        exclude_tags: list[str] = typer.Option([], "--exclude-tags", help="Leave out cases with this tag."),
         concurrency: int = typer.Option(8, "--concurrency", "-c", min=1, help="Cases in flight at once."),
         out_dir: Path | None = typer.Option(None, "--out", help="Results folder (default: one per experiment)."),
         timeout: float = typer.Option(60.0, "--timeout", help="Seconds per attempt of a case."),
@@ -209,6 +235,8 @@ def register(eval_app: typer.Typer) -> None:
             model_name,
             prompt,
             version,
+            tags,
+            exclude_tags,
             concurrency,
             out_dir,
             timeout,
@@ -243,10 +271,35 @@ def register(eval_app: typer.Typer) -> None:
         for e in s.error_examples:
             console.print(f"[red]{e['case']}[/]: {e['error']}")
 
+    runs_app = typer.Typer(help="Kept eval runs.", no_args_is_help=True)
+    eval_app.add_typer(runs_app, name="runs")
+
+    @runs_app.command("list")
+    def runs_list_cmd(
+        suite: str | None = typer.Option(None, "--suite", help="Only the runs of this dataset (suite) name."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Kept eval runs, newest first: id, dataset, model, prompt versions, cases, metrics."""
+        from aiagents.evals.runner import list_runs
+
+        runs = run_guarded(list_runs, dataset=suite)
+        if as_json:
+            print_json({"runs": [r.to_json() for r in runs]})
+            return
+        table = Table("id", "started", "dataset", "model", "prompt versions", "cases", "errors", "metrics")
+        for r in runs:
+            versions = ", ".join(f"{k}@{v}" for k, v in r.prompt_versions.items())
+            shown = ", ".join(f"{k} {v:.3f}" for k, v in list(r.metrics.items())[:3] if isinstance(v, int | float))
+            table.add_row(r.id, r.started_at[:16], r.dataset, r.model or "", versions, str(r.cases), str(r.errors),
+                          shown if r.finished else "(not finished)")  # fmt: skip
+        out.print(table)
+        if runs:
+            console.print("Compare two: `aiagents eval compare ID1 ID2` (or DATASET@VERSION selectors).")
+
     @eval_app.command("compare")
     def compare_cmd(
-        baseline: Path = typer.Argument(..., help="Baseline run folder (or its summary.json)."),
-        candidate: Path = typer.Argument(..., help="Candidate run folder (or its summary.json)."),
+        baseline: str = typer.Argument(..., help="Baseline run: an id (prefix), a folder, or DATASET@VERSION."),
+        candidate: str = typer.Argument(..., help="Candidate run: an id (prefix), a folder, or DATASET@VERSION."),
         fail_on_regression: bool = typer.Option(
             False, "--fail-on-regression", help="Exit 1 when a metric drops beyond its tolerance (for CI)."
         ),
@@ -261,12 +314,13 @@ def register(eval_app: typer.Typer) -> None:
     ) -> None:
         """Per-metric deltas with confidence intervals, the cases that regressed and improved; the CI gate."""
         from aiagents.evals.compare import compare_runs, parse_tolerances
+        from aiagents.evals.runner import resolve_run
 
         tols, default = run_guarded(parse_tolerances, tolerance)
         cmp = run_guarded(
             compare_runs,
-            baseline,
-            candidate,
+            run_guarded(resolve_run, baseline),
+            run_guarded(resolve_run, candidate),
             tolerances=tols,
             default_tolerance=default,
             metrics=metric or None,

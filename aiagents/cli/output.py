@@ -47,7 +47,7 @@ def _json_wanted() -> bool:
     if json_errors:
         return True
     ctx = _current_context()
-    return bool(ctx is not None and ctx.params.get("as_json"))
+    return bool(ctx is not None and (ctx.params.get("as_json") or ctx.params.get("json_out")))
 
 
 def _current_context() -> Any:

@@ -37,13 +37,22 @@ def register(app: typer.Typer) -> None:
     app.add_typer(group, name="task")
 
     @group.command("list")
-    def list_() -> None:
-        """Tasks are prompts with an output model: list them."""
+    def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+        """Tasks are prompts with an output model: list them, with the version each serves."""
         registry = PromptRegistry()
-        table = Table("task", "version", "output", "variables")
+        rows = []
         for name in registry.names():
             prompt = registry.current(name)
-            table.add_row(name, prompt.version, prompt.output or "str", ", ".join(prompt.variables))
+            served, _model, source = run_guarded(registry.served, name)
+            rows.append({"task": name, "version": prompt.version, "served": {"version": served.version, "from": source},
+                         "output": prompt.output, "variables": list(prompt.variables)})  # fmt: skip
+        if as_json:
+            print_json({"tasks": rows})
+            return
+        table = Table("task", "file version", "served", "output", "variables")
+        for r in rows:
+            served = "file" if r["served"]["from"] == "file" else f"{r['served']['from']} {r['served']['version']}"
+            table.add_row(r["task"], r["version"], served, r["output"] or "str", ", ".join(r["variables"]))
         out.print(table)
 
     @group.command("run")

@@ -80,6 +80,9 @@ class Prompt:
     source: str = ""
     """The full file text this version was parsed from."""
     path: Path | None = None
+    home: Path | None = None
+    """The folder of the prompt's file, whose modules its `output:` may name (a past version read from a snapshot
+    under the data folder still imports its output model from beside the file)."""
 
     def render(self, variables: dict[str, Any] | None = None) -> tuple[str, str]:
         """Return `(system, user)` text with `variables` filled in.
@@ -121,7 +124,7 @@ class Prompt:
         if not self.output:
             return None
         try:
-            return import_object(self.output, near=self.path)
+            return import_object(self.output, near=self.home or self.path)
         except (ImportError, AttributeError) as exc:
             raise PromptFileError(
                 f"{self.path or self.name}: output {self.output!r} cannot be imported ({exc}); "

@@ -115,9 +115,12 @@ class PromptRegistry:
                 )
         if not version or current.version.startswith(version):
             return current
+        home = self.files()[name].parent
         snapshot = self._snapshot_path(name, version)
         if snapshot is not None:
-            return parse_prompt(snapshot.read_text(encoding="utf-8"), path=snapshot)
+            prompt = parse_prompt(snapshot.read_text(encoding="utf-8"), path=snapshot)
+            prompt.home = home
+            return prompt
         for _commit, text in self._git_versions(self.files()[name]):
             try:
                 prompt = parse_prompt(text)
@@ -125,6 +128,7 @@ class PromptRegistry:
                 continue
             if prompt.version.startswith(version):
                 self._snapshot(prompt)
+                prompt.home = home
                 return prompt
         known = ", ".join(v.version for v in self.versions(name))
         raise PromptNotFoundError(f"Prompt {name!r} has no version {version!r}; known versions: {known}.")

@@ -12,7 +12,7 @@ from typing import Any
 
 from opentelemetry import trace
 
-from aiagents.errors import PromptNotFoundError
+from aiagents.errors import PromptNotFoundError, UserError
 from aiagents.models import CallUsage
 from aiagents.service.errors import ServiceError
 from aiagents.tasks import Task
@@ -237,22 +237,14 @@ class AgentRunner:
             raise ServiceError(
                 501, "not_implemented", "the agents layer (aiagents.agents, tools.docs) is not installed"
             )
-        from aiagents.agents import DocsAnswer, PromptAgent
-        from aiagents.tools.docs import docs_toolset
+        from aiagents.tools.docs_agent import docs_agent
 
         retriever = open_retriever(index)
-        tools: Any = docs_toolset(retriever)
-        if toolset:
-            allowed = {t.strip() for t in toolset.split(",") if t.strip()} - {"none"}
-            unknown = sorted(allowed - set(tools.tools))
-            if unknown:
-                raise ServiceError(
-                    500, "variant_misconfigured",
-                    f"experiment variant toolset names unknown tools {unknown}; known: {sorted(tools.tools)}",
-                )  # fmt: skip
-            tools = tools.filtered(lambda _ctx, tool_def: tool_def.name in allowed)
+        names = toolset.split(",") if toolset else None
         try:
-            return PromptAgent(AGENTS[name], toolsets=[tools], output_type=DocsAnswer, model=self.model)
+            return docs_agent(retriever, tools=names, structured=True, model=self.model)
+        except UserError as exc:  # tools the variant names that the agent has not (`ab start` refuses them)
+            raise ServiceError(500, "variant_misconfigured", f"experiment variant toolset: {exc}") from None
         except PromptNotFoundError as exc:
             raise ServiceError(501, "not_implemented", f"agent prompt missing: {exc}") from None
 

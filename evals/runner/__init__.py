@@ -1,6 +1,7 @@
 """The eval runner: a target (task, RAG pipeline, agent or any async callable) over a dataset, judged,
 cached, traced, written per case and summarised."""
 
+from aiagents.evals.runner.catalog import RunEntry, list_runs, resolve_run
 from aiagents.evals.runner.results import (
     CaseResult,
     MetricResult,
@@ -20,6 +21,7 @@ from aiagents.evals.runner.run import (
     git_commit,
     run_eval,
     run_eval_sync,
+    runs_dir,
 )
 from aiagents.evals.runner.targets import Target, TargetOutput, as_target, task_target, to_jsonable
 
@@ -33,6 +35,11 @@ __all__ = [
     "ResumeMismatchError",
     "default_out_dir",
     "git_commit",
+    # kept runs
+    "runs_dir",
+    "list_runs",
+    "resolve_run",
+    "RunEntry",
     # targets
     "Target",
     "TargetOutput",

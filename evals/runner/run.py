@@ -91,16 +91,22 @@ def git_commit(cwd: Path | None = None) -> str | None:
     return f"{sha}+dirty" if dirty else sha
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:60] or "run"
+def _slug(text: str, limit: int = 40) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:limit]
+
+
+def runs_dir() -> Path:
+    """Where eval runs are kept: `<data>/evals/runs/<run id>/`."""
+    return get_settings().data_dir / "evals" / "runs"
 
 
 def default_out_dir(dataset: Dataset, target: Target) -> Path:
     """`<data>/evals/runs/<dataset>-<version>-<model>-<prompt versions>`: the same experiment lands in the same
-    folder, so rerunning an interrupted run resumes it."""
+    folder, so rerunning an interrupted run resumes it. The name and model are cut to 40 characters each; the
+    dataset and prompt versions are kept whole (they tell runs apart)."""
     prompts = "-".join(f"{v}" for _, v in sorted(target.prompt_versions.items()))
-    parts = [dataset.name, dataset.version, target.model or target.name, prompts]
-    return get_settings().data_dir / "evals" / "runs" / _slug("-".join(p for p in parts if p))
+    parts = [_slug(dataset.name), dataset.version, _slug(target.model or target.name), _slug(prompts, 200)]
+    return runs_dir() / ("-".join(p for p in parts if p) or "run")
 
 
 def _evaluator_name(ev: Evaluator[Any, Any, Any]) -> str:

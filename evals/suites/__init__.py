@@ -93,9 +93,10 @@ def _rag_target(model: str | None, prompt: str | None) -> Target:
 
 
 def _agent_target(model: str | None, prompt: str | None) -> Target:
+    """`prompt`: a version or a label of `docs-agent` (none: its working file)."""
     from aiagents.evals.suites.docs import agent_target
 
-    return agent_target(model=model)
+    return agent_target(model=model, prompt_version=prompt)
 
 
 SUITES: dict[str, Suite] = {

@@ -7,6 +7,7 @@ Both read the `demo-docs` index (built by `aiagents demo`).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -15,14 +16,8 @@ from aiagents.evals.runner.targets import Target, TargetOutput
 
 from aiagents.errors import UserError
 from aiagents.models import resolve_model
-from aiagents.trajectory import Trajectory
 
-__all__ = ["agent_target", "docs_retriever", "rag_target", "DOCS_AGENT_INSTRUCTIONS"]
-
-DOCS_AGENT_INSTRUCTIONS = (
-    "You answer questions about the Brightcart shop from its help center. Always call `search_docs` with "
-    "the user's question first, then answer briefly from the results, citing the document ids you used."
-)
+__all__ = ["AGENT_FACTORY", "agent_target", "docs_retriever", "rag_target"]
 
 
 def docs_retriever(index_name: str | None = None) -> Any:
@@ -57,27 +52,40 @@ def rag_target(*, model: str | None = None, k: int = 5, index_name: str | None =
     return Target(fn=search, name="rag:demo-docs", model=None, cacheable=False)
 
 
-def agent_target(*, model: str | None = None, k: int = 5, index_name: str | None = None) -> Target:
-    """Question -> the docs agent's `Trajectory` (tool calls, results, final answer)."""
-    from pydantic_ai import Agent
+AGENT_FACTORY: Callable[..., Any] | None = None
+"""Builds the served docs agent: `aiagents.tools.docs_agent.docs_agent`, set by the CLI, which wires the layers
+(evals does not import tools). The suite then runs exactly the agent the service runs."""
 
+
+def agent_target(
+    *,
+    model: str | None = None,
+    index_name: str | None = None,
+    prompt_version: str | None = None,
+    tools: list[str] | None = None,
+) -> Target:
+    """Question -> the served docs agent's `Trajectory` (tool calls, results, final answer), its prompt version
+    recorded (the working file unless `prompt_version` names a version or a label)."""
+    from aiagents.prompts import PromptRegistry
+
+    if AGENT_FACTORY is None:
+        raise UserError(
+            "the docs-agent suite runs the served docs agent: set aiagents.evals.suites.docs.AGENT_FACTORY = "
+            "aiagents.tools.docs_agent.docs_agent first (`aiagents eval run docs-agent` does)"
+        )
     retriever = docs_retriever(index_name)
+    prompt = PromptRegistry().resolve("docs-agent", prompt_version)
+    agent = AGENT_FACTORY(retriever, prompt=prompt, tools=tools)
     resolved = resolve_model(model)
-    agent = Agent(resolved.model, instructions=DOCS_AGENT_INSTRUCTIONS)
-
-    @agent.tool_plain
-    async def search_docs(query: str) -> list[dict[str, Any]]:
-        """Search the help center; returns the best passages with their document ids."""
-        hits = await asyncio.to_thread(retriever.search, query, k)
-        return [_hit_dict(h) for h in hits]
 
     async def ask(question: Any) -> TargetOutput:
-        result = await agent.run(str(question))
+        result = await agent.run(str(question), model=resolved.model)
         u = result.usage
-        trajectory = Trajectory.from_messages(result.all_messages(), output=result.output, usage=u)
         return TargetOutput(
-            output=trajectory,
+            output=result.trajectory,
             usage={"requests": u.requests, "input_tokens": u.input_tokens, "output_tokens": u.output_tokens},
         )
 
-    return Target(fn=ask, name="agent:docs", model=resolved.name, cacheable=False)
+    return Target(
+        fn=ask, name="agent:docs", model=resolved.name, cacheable=False, prompt_versions={prompt.name: prompt.version}
+    )
