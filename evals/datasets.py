@@ -495,9 +495,7 @@ def _check_header(p: Path, doc: dict[str, Any]) -> dict[str, Any]:
     return {k: _strip_lines(v) for k, v in doc.items() if k not in ("cases", "__line__")}
 
 
-def _read_yaml(
-    p: Path, name: str | None
-) -> tuple[list[tuple[int, Any]], str | None, list[str], dict[str, Any]]:
+def _read_yaml(p: Path, name: str | None) -> tuple[list[tuple[int, Any]], str | None, list[str], dict[str, Any]]:
     try:
         doc = yaml.load(p.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as e:

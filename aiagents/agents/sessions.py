@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic_ai.messages import ModelMessage, ModelMessagesTypeAdapter
 
@@ -54,10 +55,15 @@ def _dump(message: ModelMessage) -> str:
 class SessionStore:
     """Message history per session id."""
 
-    def __init__(self, path: Path | None = None, *, persist: bool = True) -> None:
+    def __init__(self, path: Path | None = None, *, persist: bool = True, shared: Any = "auto") -> None:
         self.path = (path or get_settings().data_dir / SESSIONS_FILE) if persist else None
         self._memory: dict[str, list[ModelMessage]] = {}
         self._lock = threading.Lock()
+        if shared == "auto":  # a shared database (AIAGENTS_DATABASE_URL): every machine continues the conversation
+            from aiagents.logstore.shared import shared_store
+
+            shared = shared_store() if persist and path is None else None
+        self.shared = shared
 
     def _connect(self) -> sqlite3.Connection:
         assert self.path is not None
@@ -77,6 +83,16 @@ class SessionStore:
         if self.path is None:
             with self._lock:
                 return list(self._memory.get(session_id, []))
+        if self.shared is not None:
+            rows = [
+                (r["message"],)
+                for r in self.shared.query(
+                    "SELECT message FROM agent_messages WHERE session_id = ? ORDER BY seq", [session_id]
+                )
+            ]
+            if not rows:
+                return []
+            return list(ModelMessagesTypeAdapter.validate_json("[" + ",".join(r[0] for r in rows) + "]"))
         if not self.path.exists():
             return []
         db = self._connect()
@@ -106,6 +122,9 @@ class SessionStore:
                 self._memory.setdefault(session_id, []).extend(messages)
             return
         now = datetime.now(UTC).isoformat()
+        if self.shared is not None:
+            self._append_shared(session_id, messages, run_id=run_id, user_id=user_id, now=now)
+            return
         db = self._connect()
         try:
             db.execute("BEGIN IMMEDIATE")  # takes the write lock before reading the next position
@@ -121,11 +140,36 @@ class SessionStore:
         finally:
             db.close()
 
+    def _append_shared(
+        self, session_id: str, messages: Sequence[ModelMessage], *, run_id: str | None, user_id: str | None, now: str
+    ) -> None:
+        """Append in one transaction; two machines appending to one session at once: the loser retries."""
+        for attempt in range(5):
+            try:
+                with self.shared.transaction(immediate=True) as cursor:
+                    cursor.execute(
+                        self.shared.sql(
+                            "SELECT COALESCE(MAX(seq) + 1, 0) AS n FROM agent_messages WHERE session_id = ?"
+                        ),
+                        (session_id,),
+                    )
+                    row = cursor.fetchone()
+                    start = row["n"]  # sqlite3.Row and psycopg's dict rows alike
+                    rows = [(session_id, start + i, run_id, user_id, now, _dump(m)) for i, m in enumerate(messages)]
+                    cursor.executemany(self.shared.sql("INSERT INTO agent_messages VALUES (?, ?, ?, ?, ?, ?)"), rows)
+                return
+            except Exception:  # a concurrent append took the same positions (primary key): read again
+                if attempt == 4:
+                    raise
+
     def clear(self, session_id: str) -> None:
         """Forget a session."""
         if self.path is None:
             with self._lock:
                 self._memory.pop(session_id, None)
+            return
+        if self.shared is not None:
+            self.shared.execute_many("DELETE FROM agent_messages WHERE session_id = ?", [(session_id,)])
             return
         if self.path.exists():
             db = self._connect()
@@ -138,6 +182,12 @@ class SessionStore:
         """Stored sessions, most recently updated first."""
         if self.path is None:
             return [SessionInfo(session_id=s, messages=len(m), updated_at="") for s, m in self._memory.items()]
+        if self.shared is not None:
+            rows = self.shared.query(
+                "SELECT session_id, COUNT(*) AS n, MAX(created_at) AS at FROM agent_messages GROUP BY session_id "
+                "ORDER BY MAX(created_at) DESC"
+            )
+            return [SessionInfo(session_id=r["session_id"], messages=r["n"], updated_at=r["at"]) for r in rows]
         if not self.path.exists():
             return []
         db = self._connect()

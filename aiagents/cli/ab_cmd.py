@@ -141,6 +141,9 @@ def ship(name: str, variant: str | None = None, *, force: bool = False) -> dict[
             f"variant {chosen.name!r} runs another prompt ({prompt.name!r}); copy it into {target!r} and promote that"
         )
     entry = registry.promote(target, prompt.version, model=chosen.model)
+    from aiagents.cli.output import mirror_to_phoenix
+
+    mirror_to_phoenix(target)
     experiments.end(name, reason=f"shipped {chosen.name!r} ({prompt.version})")
     store = open_store()
     try:

@@ -11,8 +11,9 @@ import typer
 from rich.rule import Rule
 from rich.table import Table
 
-from aiagents.cli.output import console, note_model, out, print_json, run_guarded
+from aiagents.cli.output import console, mirror_to_phoenix, note_model, out, print_json, run_guarded
 from aiagents.errors import UserError
+from aiagents.settings import get_settings
 
 __all__ = ["register", "comparison_table", "step_eval_prompt_versions"]
 
@@ -120,7 +121,7 @@ def _run(
     fresh: bool,
     no_cache: bool,
     phoenix: bool,
-    push: bool,
+    push: bool | None,
     judge: str | None,
     quiet: bool,
 ) -> Any:
@@ -141,6 +142,10 @@ def _run(
 
         evaluators.append(JudgeEvaluator(rubric=judge, model=model))
     url = None
+    if push is None:  # by default the loop shows in the trace UI whenever there is one
+        from aiagents.tracing.phoenix_server import phoenix_is_up
+
+        push = get_settings().tracing and phoenix_is_up(phoenix_url())
     if phoenix or push:
         setup_tracing()
         url = phoenix_url()
@@ -165,6 +170,10 @@ def _run(
         run.annotations["experiment"] = push_experiment(  # type: ignore[assignment]
             ds, run.results, url, name=run.summary.meta["experiment"], metadata=run.summary.meta
         )
+        run.annotations["prompts"] = [  # type: ignore[assignment]
+            m for name, version in run.summary.meta.get("prompt_versions", {}).items()
+            for m in mirror_to_phoenix(name, [version])
+        ]  # fmt: skip
     return run
 
 
@@ -193,8 +202,22 @@ def step_eval_prompt_versions(ctx: Any) -> None:
         runs.append(run)
         if run.results and run.results[0].trace_id:
             ctx.trace_ids.extend(r.trace_id for r in run.results if r.trace_id)
+    from aiagents.evals.phoenix import push_experiment
+
+    pushed = 0
+    for run in runs:  # datasets, experiments side by side, and prompt versions in Phoenix's UI
+        try:
+            push_experiment(
+                ds, run.results, ctx.phoenix, name=run.summary.meta["experiment"], metadata=run.summary.meta
+            )
+            pushed += 1
+        except Exception as exc:  # noqa: BLE001 - the demo goes on without the copy in Phoenix
+            console.print(f"[yellow]experiment not recorded in Phoenix: {exc}[/]")
+        for name, version in run.summary.meta.get("prompt_versions", {}).items():
+            mirror_to_phoenix(name, [version])
     cmp = compare_runs(runs[0].out_dir, runs[1].out_dir, metrics=None)
     out.print(comparison_table(cmp))
+    out.print(f"Phoenix: dataset {ds.name}@{ds.version}, {pushed} experiments and the prompt versions recorded")
     ctx.notes["eval_compare"] = cmp.to_json()
     out.print(f"Results: {runs[0].out_dir} and {runs[1].out_dir}")
 
@@ -223,7 +246,12 @@ def register(eval_app: typer.Typer) -> None:
         fresh: bool = typer.Option(False, "--fresh", help="Start over instead of resuming the folder's run."),
         no_cache: bool = typer.Option(False, "--no-cache", help="Call the model even for cached inputs."),
         phoenix: bool = typer.Option(False, "--phoenix", help="Trace to Phoenix and annotate the case spans."),
-        push: bool = typer.Option(False, "--push", help="Also record the run as a Phoenix experiment."),
+        push: bool | None = typer.Option(
+            None,
+            "--push/--no-push",
+            help="Record the dataset and the run as a Phoenix experiment, and the prompt "
+            "versions in its prompt registry (default: when Phoenix answers).",
+        ),  # fmt: skip
         judge: str | None = typer.Option(None, "--judge", help="Add an LLM judge with this rubric prompt."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
     ) -> None:

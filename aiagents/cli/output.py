@@ -88,3 +88,30 @@ def run_guarded(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
     except AiAgentsError as exc:
         fail(str(exc), error_code=error_code_of(exc))
+
+
+def mirror_to_phoenix(name: str, versions: list[str] | None = None) -> list[dict[str, Any]]:
+    """Copy prompt `name`'s labelled versions (and `versions`) into Phoenix's prompt registry, labels as tags, when
+    Phoenix answers within a second; returns what was mirrored (nothing when Phoenix is down: the loop goes on)."""
+    from aiagents.prompts import PromptRegistry
+    from aiagents.settings import get_settings
+    from aiagents.tracing import mirror_prompt, phoenix_url
+    from aiagents.tracing.phoenix_server import phoenix_is_up
+
+    settings = get_settings()
+    url = phoenix_url(settings)
+    if not settings.tracing or not phoenix_is_up(url):
+        return []
+    registry = PromptRegistry()
+    by_version: dict[str, list[str]] = {v: [] for v in versions or []}
+    for label, version in registry.labels(name).items():
+        by_version.setdefault(version, []).append(label)
+    key = settings.phoenix_api_key.get_secret_value() if settings.phoenix_api_key else None
+    mirrored = []
+    for version, labels in by_version.items():
+        prompt = registry.get(name, version=version)
+        model = registry.label_model(name, labels[0]) if labels else None
+        done = mirror_prompt(prompt, sorted(labels), url, model=model or settings.model, api_key=key)
+        if done is not None:
+            mirrored.append({"version": version, **done})
+    return mirrored

@@ -6,7 +6,7 @@ import typer
 from rich.syntax import Syntax
 from rich.table import Table
 
-from aiagents.cli.output import console, out, print_json, run_guarded
+from aiagents.cli.output import console, mirror_to_phoenix, out, print_json, run_guarded
 from aiagents.errors import AiAgentsError
 from aiagents.prompts import LABELS, PromptRegistry
 from aiagents.settings import get_settings
@@ -136,6 +136,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Point LABEL at VERSION of prompt NAME."""
         full = run_guarded(PromptRegistry().set_label, name, label, version)
+        mirror_to_phoenix(name)
         if as_json:
             print_json({"name": name, "label": label, "version": full})
             return
@@ -150,6 +151,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Point the serving label (production) at VERSION; running services pick it up within seconds."""
         entry = run_guarded(PromptRegistry().promote, name, version, model=model)
+        mirror_to_phoenix(name)
         if as_json:
             print_json(entry)
             return
@@ -159,6 +161,7 @@ def register(app: typer.Typer) -> None:
     def rollback(name: str, as_json: bool = typer.Option(False, "--json")) -> None:
         """Move the serving label (production) back to the version it pointed at before its last move."""
         entry = run_guarded(PromptRegistry().rollback, name)
+        mirror_to_phoenix(name)
         if as_json:
             print_json(entry)
             return

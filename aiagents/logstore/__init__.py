@@ -11,6 +11,7 @@ from aiagents.logstore.journal import FsyncPolicy, Journal
 from aiagents.logstore.migrations import MIGRATIONS
 from aiagents.logstore.records import FeedbackRecord, RequestRecord, json_or_text, new_id
 from aiagents.logstore.recover import journal_dir, recover
+from aiagents.logstore.shared import shared_store
 from aiagents.logstore.storable import storable_json, storable_text
 from aiagents.logstore.store import (
     DatabaseURLError,
@@ -31,6 +32,7 @@ __all__ = [
     # store
     "LogStore",
     "open_store",
+    "shared_store",
     "default_database_url",
     "redact_url",
     "MIGRATIONS",

@@ -163,3 +163,42 @@ def m006_dashboard_sessions(db: Migratable) -> None:
             expires_at {db.float} NOT NULL
         )"""
     )
+
+
+@migration
+def m007_shared_state(db: Migratable) -> None:
+    """What every worker on every machine must agree on when they share this database: prompt labels (with the
+    texts of the versions they point at) and their history, experiments, agent sessions."""
+    db.execute(
+        f"""CREATE TABLE prompt_labels (
+            name TEXT NOT NULL,
+            label TEXT NOT NULL,
+            version TEXT NOT NULL,
+            model TEXT,
+            updated_at {db.float} NOT NULL,
+            PRIMARY KEY (name, label)
+        )"""
+    )
+    db.execute(
+        f"""CREATE TABLE prompt_label_history (
+            entry_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            at {db.float} NOT NULL,
+            body TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX prompt_label_history_name ON prompt_label_history (name, at)")
+    db.execute("CREATE TABLE prompt_texts (name TEXT NOT NULL, version TEXT NOT NULL, source TEXT NOT NULL, "
+               "PRIMARY KEY (name, version))")  # fmt: skip
+    db.execute(f"CREATE TABLE experiments (name TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at {db.float} NOT NULL)")
+    db.execute(
+        """CREATE TABLE agent_messages (
+            session_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            run_id TEXT,
+            user_id TEXT,
+            created_at TEXT NOT NULL,
+            message TEXT NOT NULL,
+            PRIMARY KEY (session_id, seq)
+        )"""
+    )

@@ -195,6 +195,10 @@ class LogStore:
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.dialect == "postgres" else sql
 
+    def sql(self, text: str) -> str:
+        """`text` with `?` placeholders in this dialect's style (for a cursor from `transaction()`)."""
+        return self._sql(text)
+
     @contextmanager
     def transaction(self, *, immediate: bool = False) -> Iterator[Any]:
         """A cursor inside one transaction (SQLite `BEGIN IMMEDIATE` takes the write lock up front)."""

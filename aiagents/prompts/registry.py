@@ -130,6 +130,17 @@ class PromptRegistry:
                 self._snapshot(prompt)
                 prompt.home = home
                 return prompt
+        shared = _shared()
+        if shared is not None:  # a version promoted on another machine: its text is in the shared database
+            rows = shared.query(
+                "SELECT source FROM prompt_texts WHERE name = ? AND version LIKE ? ORDER BY version LIMIT 1",
+                [name, f"{version}%"],
+            )
+            if rows:
+                prompt = parse_prompt(rows[0]["source"])
+                self._snapshot(prompt)
+                prompt.home = home
+                return prompt
         known = ", ".join(v.version for v in self.versions(name))
         raise PromptNotFoundError(f"Prompt {name!r} has no version {version!r}; known versions: {known}.")
 
@@ -195,8 +206,23 @@ class PromptRegistry:
         self._snapshot(prompt)
         data = self._read_labels()
         previous = data.get(name, {}).get(label)
-        data.setdefault(name, {})[label] = {"version": prompt.version, "model": model} if model else prompt.version
-        _write_json(self._labels_path(), data)
+        shared = _shared()
+        if shared is not None:  # one deployment, one truth: every machine sharing the database serves this
+            now = datetime.now(UTC).timestamp()
+            shared.execute_many(
+                "INSERT INTO prompt_texts (name, version, source) VALUES (?, ?, ?) "
+                "ON CONFLICT (name, version) DO NOTHING",
+                [(name, prompt.version, prompt.source)],
+            )
+            shared.execute_many(
+                "INSERT INTO prompt_labels (name, label, version, model, updated_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (name, label) DO UPDATE SET version = excluded.version, model = excluded.model, "
+                "updated_at = excluded.updated_at",
+                [(name, label, prompt.version, model, now)],
+            )
+        else:
+            data.setdefault(name, {})[label] = {"version": prompt.version, "model": model} if model else prompt.version
+            _write_json(self._labels_path(), data)
         self._append_history(
             {
                 "name": name, "label": label, "version": prompt.version, "model": model, "action": action,
@@ -231,10 +257,15 @@ class PromptRegistry:
 
     def history(self, name: str, *, label: str | None = None) -> list[dict[str, Any]]:
         """The label moves of prompt `name`, oldest first (of one label when given)."""
-        path = self.store / "label_history.jsonl"
-        if not path.exists():
-            return []
-        entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        shared = _shared()
+        if shared is not None:
+            rows = shared.query("SELECT body FROM prompt_label_history WHERE name = ? ORDER BY at, entry_id", [name])
+            entries = [json.loads(r["body"]) for r in rows]
+        else:
+            path = self.store / "label_history.jsonl"
+            if not path.exists():
+                return []
+            entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         return [e for e in entries if e.get("name") == name and (label is None or e.get("label") == label)]
 
     # what is served --------------------------------------------------------------------------------
@@ -264,7 +295,14 @@ class PromptRegistry:
     def _labels_path(self) -> Path:
         return self.store / "labels.json"
 
-    def _read_labels(self) -> dict[str, dict[str, str]]:
+    def _read_labels(self) -> dict[str, dict[str, Any]]:
+        shared = _shared()
+        if shared is not None:
+            data: dict[str, dict[str, Any]] = {}
+            for row in shared.query("SELECT name, label, version, model FROM prompt_labels"):
+                value = {"version": row["version"], "model": row["model"]} if row["model"] else row["version"]
+                data.setdefault(row["name"], {})[row["label"]] = value
+            return data
         path = self._labels_path()
         if not path.exists():
             return {}
@@ -274,6 +312,14 @@ class PromptRegistry:
             raise PromptFileError(f"{path}:{exc.lineno}: labels file is not valid JSON ({exc.msg}).") from exc
 
     def _append_history(self, entry: dict[str, Any]) -> None:
+        shared = _shared()
+        if shared is not None:
+            entry_id = f"{datetime.now(UTC).timestamp():.6f}-{os.urandom(4).hex()}"
+            shared.execute_many(
+                "INSERT INTO prompt_label_history (entry_id, name, at, body) VALUES (?, ?, ?, ?)",
+                [(entry_id, entry["name"], datetime.now(UTC).timestamp(), json.dumps(entry, sort_keys=True))],
+            )
+            return
         path = self.store / "label_history.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as handle:
@@ -322,6 +368,13 @@ class PromptRegistry:
             return result
         except (OSError, ValueError, subprocess.SubprocessError):
             return []
+
+
+def _shared() -> Any:
+    """The shared database when one is configured (`AIAGENTS_DATABASE_URL`): labels live there."""
+    from aiagents.logstore.shared import shared_store
+
+    return shared_store()
 
 
 def _version_of(value: Any) -> str:

@@ -204,10 +204,24 @@ def experiments_dir() -> Path:
 
 
 class ExperimentStore:
-    """The experiment files of one data folder."""
+    """The experiments of one deployment: files under the data folder, or, when a database is shared
+    (`AIAGENTS_DATABASE_URL`), its `experiments` table, so every machine routes the same way."""
 
-    def __init__(self, folder: Path | None = None) -> None:
+    def __init__(self, folder: Path | None = None, *, shared: Any = "auto") -> None:
         self.folder = folder or experiments_dir()
+        if shared == "auto":  # an explicit folder (tests, tools) is files; the default follows the configuration
+            from aiagents.logstore.shared import shared_store
+
+            shared = shared_store() if folder is None else None
+        self.shared = shared
+
+    def stamp(self) -> tuple[tuple[str, float], ...]:
+        """What changes when any experiment changes (the router re-reads on a new stamp)."""
+        if self.shared is not None:
+            rows = self.shared.query("SELECT name, updated_at FROM experiments ORDER BY name")
+            return tuple((r["name"], float(r["updated_at"])) for r in rows)
+        files = sorted(self.folder.glob("*.json")) if self.folder.exists() else []
+        return tuple((p.name, p.stat().st_mtime) for p in files)
 
     def path(self, name: str) -> Path:
         if not _NAME.match(name):
@@ -228,7 +242,7 @@ class ExperimentStore:
         """Validate and save a new experiment; shares left out (-1) split what the others leave equally.
 
         `check(endpoint, variants)` may refuse variants that cannot run (the CLI resolves prompts, models, tools)."""
-        if self.path(name).exists() and not replace:
+        if self.exists(name) and not replace:
             existing = self.load(name)
             if existing.status == "running":
                 raise ExperimentConfigError(f"experiment {name!r} is running; stop it first or pass --replace")
@@ -250,15 +264,34 @@ class ExperimentStore:
         return experiment
 
     def save(self, experiment: Experiment) -> None:
-        """Write atomically (a reader never sees half a file)."""
+        """Write atomically (a reader never sees half a file or row)."""
+        if self.shared is not None:
+            self.path(experiment.name)  # checks the name
+            self.shared.execute_many(
+                "INSERT INTO experiments (name, body, updated_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE "
+                "SET body = excluded.body, updated_at = excluded.updated_at",
+                [(experiment.name, json.dumps(experiment.to_json()), time.time())],
+            )
+            return
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.path(experiment.name)
         tmp = path.with_suffix(f".json.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(experiment.to_json(), indent=2) + "\n")
         os.replace(tmp, path)
 
+    def exists(self, name: str) -> bool:
+        if self.shared is not None:
+            return bool(self.shared.query("SELECT 1 AS one FROM experiments WHERE name = ?", [name]))
+        return self.path(name).exists()
+
     def load(self, name: str) -> Experiment:
         path = self.path(name)
+        if self.shared is not None:
+            rows = self.shared.query("SELECT body FROM experiments WHERE name = ?", [name])
+            if not rows:
+                known = ", ".join(e.name for e in self.list()) or "none"
+                raise UnknownExperimentError(f"no experiment {name!r} in the shared database (known: {known})")
+            return _validate(json.loads(rows[0]["body"]), f"experiment {name!r} (shared database)")
         if not path.exists():
             known = ", ".join(e.name for e in self.list()) or "none"
             raise UnknownExperimentError(f"no experiment {name!r} in {self.folder} (known: {known})")
@@ -273,6 +306,9 @@ class ExperimentStore:
         return _validate(data, str(path))
 
     def list(self) -> list[Experiment]:
+        if self.shared is not None:
+            rows = self.shared.query("SELECT name, body FROM experiments ORDER BY name")
+            return [_validate(json.loads(r["body"]), f"experiment {r['name']!r} (shared database)") for r in rows]
         if not self.folder.exists():
             return []
         return [self.read(p) for p in sorted(self.folder.glob("*.json"))]

@@ -11,7 +11,6 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from aiagents.logstore import LogStore
 from aiagents.rollout.assign import assign
@@ -78,15 +77,17 @@ class ExperimentRouter:
         if now - self._checked < RELOAD_SECONDS:
             return
         self._checked = now
-        folder: Path = self.experiments.folder
-        files = sorted(folder.glob("*.json")) if folder.exists() else []
-        stamp = tuple((p.name, p.stat().st_mtime) for p in files)
+        try:
+            stamp = self.experiments.stamp()
+        except Exception as exc:  # noqa: BLE001 - the shared database is down: keep routing as before
+            log.error("experiments not re-read: %s", exc)
+            return
         if stamp == self._stamp:
             return
         loaded: dict[str, Experiment] = {}
-        for p in files:
+        for name, _ in stamp:
             try:
-                e = self.experiments.read(p)
+                e = self.experiments.load(name.removesuffix(".json"))
             except Exception as exc:  # noqa: BLE001 - a bad file must not break serving; said in the log
                 log.error("experiment file ignored: %s", exc)
                 continue

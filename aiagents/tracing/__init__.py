@@ -7,6 +7,7 @@ import functools
 from opentelemetry import trace
 
 from aiagents.tracing.light_span import LightSpan, LightTracer, hot_tracer
+from aiagents.tracing.prompt_mirror import mirror_prompt
 from aiagents.tracing.setup import DEFAULT_PHOENIX_URL, Tracing, current_tracing, phoenix_url, setup, shutdown
 from aiagents.tracing.span_annotations import SpanAnnotationSender
 from aiagents.tracing.spool import PushReport, SpoolingExporter, push_spool, spool_status, traces_url
@@ -31,6 +32,8 @@ __all__ = [
     "traces_url",
     # annotations
     "SpanAnnotationSender",
+    # prompts in Phoenix's prompt registry
+    "mirror_prompt",
     # helpers
     "trace_id_hex",
 ]
