@@ -172,7 +172,7 @@ def _run(
         )
         run.annotations["prompts"] = [  # type: ignore[assignment]
             m for name, version in run.summary.meta.get("prompt_versions", {}).items()
-            for m in mirror_to_phoenix(name, [version])
+            for m in mirror_to_phoenix(name, [version], url=url)
         ]  # fmt: skip
     return run
 
@@ -214,7 +214,7 @@ def step_eval_prompt_versions(ctx: Any) -> None:
         except Exception as exc:  # noqa: BLE001 - the demo goes on without the copy in Phoenix
             console.print(f"[yellow]experiment not recorded in Phoenix: {exc}[/]")
         for name, version in run.summary.meta.get("prompt_versions", {}).items():
-            mirror_to_phoenix(name, [version])
+            mirror_to_phoenix(name, [version], url=ctx.phoenix)
     cmp = compare_runs(runs[0].out_dir, runs[1].out_dir, metrics=None)
     out.print(comparison_table(cmp))
     out.print(f"Phoenix: dataset {ds.name}@{ds.version}, {pushed} experiments and the prompt versions recorded")

@@ -90,7 +90,7 @@ def run_guarded(fn: Any, *args: Any, **kwargs: Any) -> Any:
         fail(str(exc), error_code=error_code_of(exc))
 
 
-def mirror_to_phoenix(name: str, versions: list[str] | None = None) -> list[dict[str, Any]]:
+def mirror_to_phoenix(name: str, versions: list[str] | None = None, *, url: str | None = None) -> list[dict[str, Any]]:
     """Copy prompt `name`'s labelled versions (and `versions`) into Phoenix's prompt registry, labels as tags, when
     Phoenix answers within a second; returns what was mirrored (nothing when Phoenix is down: the loop goes on)."""
     from aiagents.prompts import PromptRegistry
@@ -99,7 +99,7 @@ def mirror_to_phoenix(name: str, versions: list[str] | None = None) -> list[dict
     from aiagents.tracing.phoenix_server import phoenix_is_up
 
     settings = get_settings()
-    url = phoenix_url(settings)
+    url = url or phoenix_url(settings)
     if not settings.tracing or not phoenix_is_up(url):
         return []
     registry = PromptRegistry()
