@@ -10,14 +10,11 @@ refuses the copy is reported, never raised: the loop does not depend on the mirr
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import httpx
 
-if TYPE_CHECKING:
-    from aiagents.prompts import Prompt
-
-__all__ = ["VERSION_MARK", "mirror_prompt"]
+__all__ = ["VERSION_MARK", "MirroredPrompt", "mirror_prompt"]
 
 log = logging.getLogger(__name__)
 VERSION_MARK = "aiagents version "
@@ -25,7 +22,17 @@ VERSION_MARK = "aiagents version "
 _PROVIDERS = {"openai": "OPENAI", "anthropic": "ANTHROPIC", "openai-compatible": "OPENAI", "openai-responses": "OPENAI"}
 
 
-def _version_body(prompt: Prompt, model: str | None) -> dict[str, Any]:
+class MirroredPrompt(Protocol):
+    """What is copied of an `aiagents.prompts.Prompt` (tracing sits below the prompts: it does not import them)."""
+
+    name: str
+    version: str
+    description: str | None
+    system: str
+    template: str
+
+
+def _version_body(prompt: MirroredPrompt, model: str | None) -> dict[str, Any]:
     provider, _, model_name = (model or "").partition(":")
     provider_key = _PROVIDERS.get(provider, "OPENAI")
     messages = [
@@ -46,7 +53,7 @@ def _version_body(prompt: Prompt, model: str | None) -> dict[str, Any]:
 
 
 def mirror_prompt(
-    prompt: Prompt,
+    prompt: MirroredPrompt,
     labels: list[str],
     url: str,
     *,
@@ -80,7 +87,7 @@ def mirror_prompt(
         return None
 
 
-def _find(http: httpx.Client, prompt: Prompt) -> str | None:
+def _find(http: httpx.Client, prompt: MirroredPrompt) -> str | None:
     """The id of the Phoenix version already holding this version, if any."""
     response = http.get(f"/v1/prompts/{prompt.name}/versions", params={"limit": 1000})
     if response.status_code == 404:
