@@ -2,9 +2,11 @@
 
 from aiagents.errors import (
     AiAgentsError,
+    ModelCallError,
     OutputValidationError,
     PromptError,
     RunError,
+    TruncatedOutputError,
     UserError,
 )
 from aiagents.settings import Settings, get_settings
@@ -19,4 +21,6 @@ __all__ = [
     "PromptError",
     "RunError",
     "OutputValidationError",
+    "ModelCallError",
+    "TruncatedOutputError",
 ]

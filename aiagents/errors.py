@@ -14,6 +14,8 @@ __all__ = [
     "ModelNotConfiguredError",
     "RunError",
     "OutputValidationError",
+    "ModelCallError",
+    "TruncatedOutputError",
 ]
 
 
@@ -65,3 +67,20 @@ class OutputValidationError(RunError):
         self.attempts = attempts
         self.last_output = last_output
         self.errors = errors
+
+
+class ModelCallError(RunError):
+    """The model provider refused or failed a call (context window, rate limit, timeout, server error, ...).
+
+    The message says what the model or its server did and what to do; `kind` is a stable short name
+    ('context_window', 'rate_limit', 'timeout', 'connection', 'auth', 'not_found', 'server', 'http', 'behaviour')."""
+
+    def __init__(self, message: str, *, kind: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+
+
+class TruncatedOutputError(RunError):
+    """The model stopped at its output token limit (`finish_reason=length`): the answer is cut off, so it is not
+    used. Raise the prompt's `max_tokens` or ask for a shorter answer."""

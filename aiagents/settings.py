@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     openai_base_url: str | None = None
     anthropic_api_key: SecretStr | None = None
     max_retries: int = Field(default=3, description="Provider SDK retries on 429/5xx and connection errors.")
+    model_timeout: float = Field(default=120.0, gt=0, description="Seconds a model call may take before it fails.")
     phoenix_collector_endpoint: str | None = Field(
         default=None, description="Phoenix base URL, e.g. http://127.0.0.1:6006"
     )

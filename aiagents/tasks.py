@@ -35,9 +35,10 @@ from pydantic_ai.models import Model, ModelRequestParameters
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.tools import ToolDefinition
 
-from aiagents.errors import OutputValidationError
+from aiagents.errors import OutputValidationError, TruncatedOutputError
 from aiagents.media import DEFAULT_MAX_BYTES, media_summary, to_content_part
 from aiagents.models import CallUsage, ResolvedModel, resolve_model, usage_of
+from aiagents.models.errors import model_call_error
 from aiagents.prompts import Prompt, PromptRegistry
 from aiagents.settings import get_settings
 from aiagents.tracing import attributes as oi
@@ -229,6 +230,15 @@ class Task(Generic[OutputT]):
                 response = await self._request(resolved, messages, settings, variables_json, user_id, session_id)
                 usage = usage + usage_of(response)
                 messages.append(response)
+                if response.finish_reason == "length":  # cut off at the token limit: never used as an answer
+                    error = TruncatedOutputError(
+                        f"Task {self.prompt.name!r} (model {resolved.name}): the model stopped at its output token "
+                        f"limit after {usage_of(response).output_tokens} tokens (finish_reason=length), so its answer "
+                        "is cut off; raise `max_tokens` in the prompt's parameters or ask for a shorter answer."
+                    )
+                    chain.record_exception(error)
+                    chain.set_status(Status(StatusCode.ERROR, str(error)))
+                    raise error
                 output, retry, last_text, errors = self._validate(response)
                 if retry is None:
                     if own and chain.is_recording():
@@ -298,6 +308,9 @@ class Task(Generic[OutputT]):
             except Exception as exc:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, str(exc)))
+                explained = model_call_error(exc, resolved.name)
+                if explained is not None:  # what the model or its server did, and what to do: no traceback
+                    raise explained from exc
                 raise
             if span.is_recording():
                 usage = usage_of(response)

@@ -8,6 +8,7 @@ import pytest
 from pydantic_ai import Agent
 from pydantic_ai.exceptions import ModelHTTPError
 
+from aiagents.errors import ModelCallError
 from aiagents.examples import ListingAttributes
 from aiagents.models import resolve_model
 from aiagents.tasks import OUTPUT_TOOL_NAME, Task
@@ -55,9 +56,10 @@ async def test_429_and_500_are_retried(openai_server: OpenAIWireServer) -> None:
 
 async def test_persistent_server_error_is_raised_after_retries(openai_server: OpenAIWireServer) -> None:
     openai_server.script(*(error_reply(500, "boom") for _ in range(4)))
-    with pytest.raises(ModelHTTPError, match="500"):
+    with pytest.raises(ModelCallError, match="answered 500") as info:
         await Task("listing-attributes", model=model_for(openai_server)).run({"listing": "bike"})
     assert len(openai_server.requests) == 4  # 1 + max_retries (3)
+    assert info.value.kind == "server" and isinstance(info.value.__cause__, ModelHTTPError)
 
 
 async def test_agent_tool_calls_over_several_rounds(openai_server: OpenAIWireServer) -> None:

@@ -77,21 +77,23 @@ class DocsTools:
         Args:
             query: What to look for, in natural language or keywords.
             k: How many passages to return (1 to 20).
-            filters: Optional metadata filters, e.g. {"document_id": "refunds"}; a list value matches any.
+            filters: Optional metadata filters on a passage's fields, e.g. {"document_id": "refunds.md"} (the
+                document ids search results show); a list value matches any.
         """
         if not query.strip():
             raise ToolError("The query is empty: pass the words to search for.")
         try:
             hits = self.retriever.search(query, k=k, mode=self.mode, filters=filters or None)
-        except UserError as exc:  # e.g. a filter on a field the index does not have
-            raise ToolError(f"Search failed: {exc}") from exc
+        except (UserError, ValueError, KeyError, TypeError) as exc:  # a filter the index cannot take: tell the model
+            fields = "document_id, or a metadata field the results show"
+            raise ToolError(f"Search failed: {exc}. Filter on {fields}, or search without filters.") from exc
         return [_hit(h, self.max_chars) for h in hits]
 
     def fetch_document(self, id: str) -> dict[str, Any]:
         """Fetch a whole document, or one passage, by the id a search returned.
 
         Args:
-            id: A passage id (like "refunds#0") or a document id (like "refunds").
+            id: A passage id (like "refunds.md#0") or a document id (like "refunds.md"), as search results show.
         """
         reader = self._reader()
         chunks = list(reader([id]))

@@ -31,7 +31,8 @@ from pydantic_ai import (
     capture_run_messages,
 )
 from pydantic_ai.capabilities import Instrumentation
-from pydantic_ai.messages import ModelMessage
+from pydantic_ai.exceptions import ModelAPIError
+from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models import Model
 from pydantic_ai.toolsets import AbstractToolset
 
@@ -41,6 +42,7 @@ from aiagents.agents.sessions import SessionStore
 from aiagents.agents.tracing import RunScope, ensure_processor, run_scope
 from aiagents.errors import PromptError, UserError
 from aiagents.models import ResolvedModel, resolve_model
+from aiagents.models.errors import model_call_error
 from aiagents.prompts import Prompt, PromptRegistry
 from aiagents.tracing import attributes as oi
 from aiagents.trajectory import ToolCall, Trajectory, Usage
@@ -242,15 +244,24 @@ class PromptAgent(Generic[OutputT]):
                     trajectory=partial,
                     trace_id=scope.trace_id,
                 ) from exc
-            except UnexpectedModelBehavior as exc:
+            except (UnexpectedModelBehavior, ModelAPIError) as exc:
                 partial = _partial(captured, len(history), scope, session_id, run_meta)
+                explained = model_call_error(exc, resolved.name)
                 raise AgentRunFailed(
-                    f"Agent {self.name!r} (model {resolved.name}) failed: {exc}",
+                    f"Agent {self.name!r} (model {resolved.name}) failed: {explained or exc}",
                     trajectory=partial,
                     trace_id=scope.trace_id,
                 ) from exc
         latency = (time.perf_counter() - started) * 1000
         new = result.new_messages()
+        last = result.all_messages()[-1] if result.all_messages() else None
+        if isinstance(last, ModelResponse) and last.finish_reason == "length":  # a cut-off answer is not an answer
+            raise AgentRunFailed(
+                f"Agent {self.name!r} (model {resolved.name}): the model stopped at its output token limit "
+                "(finish_reason=length), so its answer is cut off; raise `max_tokens` in the prompt's parameters.",
+                trajectory=Trajectory.from_messages(new, usage=result.usage, trace_id=scope.trace_id),
+                trace_id=scope.trace_id,
+            )
         if session_id:
             self.sessions.append(session_id, new, run_id=result.run_id, user_id=user_id)
         output = result.output

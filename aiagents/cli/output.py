@@ -88,6 +88,12 @@ def run_guarded(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
     except AiAgentsError as exc:
         fail(str(exc), error_code=error_code_of(exc))
+    except Exception as exc:
+        from pydantic_ai.exceptions import AgentRunError
+
+        if isinstance(exc, AgentRunError):  # a provider failure not explained on the way: still no traceback
+            fail(f"the model call failed: {type(exc).__name__}: {exc}", error_code="model_error")
+        raise
 
 
 def mirror_to_phoenix(name: str, versions: list[str] | None = None, *, url: str | None = None) -> list[dict[str, Any]]:

@@ -2,7 +2,9 @@
 
 It needs no key and no network, so demos and tests run anywhere. It is a *baseline*, clearly named
 `offline-baseline` in traces and logs: structured output is filled by heuristics from the input,
-agents search with the question and answer extractively from the results, citing sources.
+agents search with the question and answer extractively from the results, citing sources. With a toolset
+that has no search tool, it calls the tool whose name and description share most words with the question
+(arguments filled from the question), so offline agent evals on any toolset give a signal.
 """
 
 from __future__ import annotations
@@ -51,6 +53,11 @@ def offline_policy(messages: list[ModelMessage], info: AgentInfo) -> ModelRespon
     search_tool = _search_tool(info.function_tools)
     if search_tool is not None and not returns:
         return ModelResponse(parts=[ToolCallPart(search_tool.name, _search_args(search_tool, _question(prompt)))])
+    other = None if search_tool is not None or returns else _best_tool(info.function_tools, _question(prompt))
+    if other is not None:  # any toolset: the tool whose name and description share most words with the question
+        args = fill_schema(other.parameters_json_schema, _question(prompt))
+        return ModelResponse(parts=[ToolCallPart(other.name, args)])
+    search_tool = search_tool or (_best_tool(info.function_tools, _question(prompt)) if returns else None)
     sources = [s for r in returns for s in _sources_from_return(r)] or parse_sources(prompt)
     if sources or search_tool is not None:
         answer = answer_extractively(_question(prompt), sources)
@@ -125,6 +132,60 @@ def _search_tool(tools: list[ToolDefinition]) -> ToolDefinition | None:
         if ("search" in tool.name or "retriev" in tool.name) and "query" in props:
             return tool
     return None
+
+
+_STOP = frozenset(
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "from",
+        "that",
+        "this",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "how",
+        "are",
+        "was",
+        "were",
+        "you",
+        "your",
+        "our",
+        "has",
+        "have",
+        "does",
+        "did",
+        "can",
+        "will",
+        "not",
+        "all",
+        "any",
+        "its",
+        "into",
+        "about",
+        "give",
+        "tell",
+        "show",
+    ]
+)
+
+
+def _words(text: str) -> set[str]:
+    return {w.rstrip("s") for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in _STOP}
+
+
+def _best_tool(tools: list[ToolDefinition], question: str) -> ToolDefinition | None:
+    """The tool sharing most words (name and description) with the question; None when none shares any."""
+    asked = _words(question)
+    scored = [
+        (len(asked & _words(f"{t.name.replace('_', ' ')} {t.description or ''}")), i, t) for i, t in enumerate(tools)
+    ]
+    best = max(scored, default=None, key=lambda s: (s[0], -s[1]))
+    return best[2] if best is not None and best[0] > 0 else None
 
 
 def _search_args(tool: ToolDefinition, question: str) -> dict[str, Any]:

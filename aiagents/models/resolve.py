@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from pydantic_ai.models import Model
 
-from aiagents.errors import ModelNotConfiguredError, UnknownModelError
+from aiagents.errors import AiAgentsError, ModelNotConfiguredError, UnknownModelError
 from aiagents.settings import Settings, get_settings
 
 __all__ = [
@@ -23,7 +23,7 @@ DEFAULT_ANTHROPIC_MODEL = "claude-haiku-4-5"
 
 _FORMS = (
     "'offline', 'openai:<model>' (Chat Completions), 'openai-responses:<model>', "
-    "'anthropic:<model>', 'openai-compatible:<model>@<base_url>'"
+    "'anthropic:<model>', 'openai-compatible:<model>@<base_url>', 'replay:<trajectory.json>'"
 )
 
 
@@ -75,6 +75,15 @@ def resolve_model(name: str | Model | None = None, *, settings: Settings | None 
     prefix, sep, rest = name.partition(":")
     if not sep or not rest:
         raise UnknownModelError(f"Unknown model name {name!r}. Use one of: {_FORMS}.")
+    if prefix == "replay":  # a recorded trajectory played back: agent evals and rehearsals with a signal offline
+        from aiagents.models.replay import ReplayModel
+
+        try:
+            return ResolvedModel(name=name, provider="replay", model=ReplayModel.load(rest, check_prompt=False))
+        except (OSError, ValueError, AiAgentsError) as exc:
+            raise UnknownModelError(
+                f"Model {name!r}: cannot replay {rest!r} ({exc}); record one with --record"
+            ) from None
     if prefix in ("openai", "openai-chat", "openai-responses"):
         return ResolvedModel(name=name, provider="openai", model=_openai(rest, prefix, settings))
     if prefix == "anthropic":
@@ -104,8 +113,9 @@ def _openai(model_name: str, prefix: str, settings: Settings) -> Model:
             "or use --model offline."
         )
     client = AsyncOpenAI(
-        api_key=key or "not-needed", base_url=settings.openai_base_url, max_retries=settings.max_retries
-    )
+        api_key=key or "not-needed", base_url=settings.openai_base_url, max_retries=settings.max_retries,
+        timeout=settings.model_timeout,
+    )  # fmt: skip
     provider = OpenAIProvider(openai_client=client)
     if prefix == "openai-responses":
         return OpenAIResponsesModel(model_name, provider=provider)
@@ -119,7 +129,9 @@ def _openai_compatible(model_name: str, base_url: str, settings: Settings) -> Mo
 
     # Local servers (Ollama, vLLM, LM Studio) usually ignore the key; a hosted one takes OPENAI_API_KEY.
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
-    client = AsyncOpenAI(api_key=key, base_url=base_url, max_retries=settings.max_retries)
+    client = AsyncOpenAI(
+        api_key=key, base_url=base_url, max_retries=settings.max_retries, timeout=settings.model_timeout
+    )
     return OpenAIChatModel(model_name, provider=OpenAIProvider(openai_client=client))
 
 
@@ -135,5 +147,8 @@ def _anthropic(model_name: str, settings: Settings) -> Model:
             f"Model 'anthropic:{model_name}' needs an API key: set ANTHROPIC_API_KEY "
             "(or AIAGENTS_ANTHROPIC_API_KEY), or use --model offline."
         )
-    client = AsyncAnthropic(api_key=settings.anthropic_api_key.get_secret_value(), max_retries=settings.max_retries)
+    client = AsyncAnthropic(
+        api_key=settings.anthropic_api_key.get_secret_value(), max_retries=settings.max_retries,
+        timeout=settings.model_timeout,
+    )  # fmt: skip
     return AnthropicModel(model_name, provider=AnthropicProvider(anthropic_client=client))

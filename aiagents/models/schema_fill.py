@@ -129,10 +129,17 @@ def _pick_number(name: str, text: str) -> float | None:
     return min(numbers, key=lambda n: min(abs(n[0] - a) for a in anchors))[1]
 
 
+_ID_TOKEN = re.compile(r"#?[A-Za-z]*\d[\w-]*")
+
+
 def _pick_string(name: str, schema: dict[str, Any], text: str) -> str:
     labelled = _labelled(name, text)
+    id_like = name.lower() == "id" or name.lower().endswith(("_id", "id")) and len(name) > 2
+    token = _ID_TOKEN.search(text) if id_like and not labelled else None
     if labelled:
         value = labelled
+    elif token is not None:  # an id parameter: the first token with a digit (order W123, #W123, ticket 88)
+        value = token.group(0)
     elif name.lower() in ("description", "text", "body", "content", "reasoning", "answer"):
         value = text.strip()
     else:

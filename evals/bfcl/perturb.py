@@ -65,12 +65,19 @@ def gold_calls(case: BfclCase) -> Answer:
     return [_concrete(e, case.function(e.tool) or {}) for e in case.expected]
 
 
+_NO_VALUE = object()
+"""No concrete option: the possible answers allow only leaving the parameter out (the omit marker "")."""
+
+
 def _first(options: list[Any]) -> Any:
-    return next(o for o in options if not (isinstance(o, str) and o == OMIT))
+    """The first concrete option, or `_NO_VALUE` when the omit marker is the only one (the official data holds
+    such entries, required parameters included: the gold call then leaves the parameter out)."""
+    return next((o for o in options if not (isinstance(o, str) and o == OMIT)), _NO_VALUE)
 
 
 def _resolve_dict(d: dict[str, list[Any]]) -> dict[str, Any]:
-    return {k: _first(vs) for k, vs in d.items() if OMIT not in vs}
+    resolved = {k: _first(vs) for k, vs in d.items() if OMIT not in vs}
+    return {k: v for k, v in resolved.items() if v is not _NO_VALUE}
 
 
 def _concrete(expected: ExpectedCall, schema: dict[str, Any]) -> ToolCall:
@@ -82,6 +89,8 @@ def _concrete(expected: ExpectedCall, schema: dict[str, Any]) -> ToolCall:
         if OMIT in options and k not in required:
             continue
         value = _first(options)
+        if value is _NO_VALUE:
+            continue
         declared = props.get(k, {}).get("type")
         items = props.get(k, {}).get("items", {}).get("type")
         if declared == "dict" and isinstance(value, dict):

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["OpenAIWireServer", "tool_call_reply", "text_reply", "error_reply"]
+__all__ = [
+    "OpenAIWireServer", "tool_call_reply", "text_reply", "error_reply", "raw_tool_call_reply", "length_reply",
+]  # fmt: skip
 
 
 def _completion(message: dict[str, Any], finish_reason: str, usage: tuple[int, int]) -> dict[str, Any]:
@@ -46,6 +48,19 @@ def text_reply(text: str, usage: tuple[int, int] = (40, 8)) -> tuple[int, dict[s
     return 200, _completion({"role": "assistant", "content": text}, "stop", usage)
 
 
+def raw_tool_call_reply(
+    name: str, arguments: str, *, content: str | None = None, usage: tuple[int, int] = (50, 10)
+) -> tuple[int, dict[str, Any]]:
+    """A tool call whose arguments are `arguments` as sent (malformed JSON too), after `content` prose if given."""
+    call = {"id": f"call_raw_{name}", "type": "function", "function": {"name": name, "arguments": arguments}}
+    return 200, _completion({"role": "assistant", "content": content, "tool_calls": [call]}, "tool_calls", usage)
+
+
+def length_reply(text: str, usage: tuple[int, int] = (40, 512)) -> tuple[int, dict[str, Any]]:
+    """A text answer cut off at the token limit (`finish_reason=length`)."""
+    return 200, _completion({"role": "assistant", "content": text}, "length", usage)
+
+
 def error_reply(status: int, message: str = "scripted error") -> tuple[int, dict[str, Any]]:
     kind = "rate_limit_exceeded" if status == 429 else "server_error"
     return status, {"error": {"message": message, "type": kind, "code": kind}}
@@ -55,7 +70,7 @@ def error_reply(status: int, message: str = "scripted error") -> tuple[int, dict
 class OpenAIWireServer:
     """Start with `start()`, script replies with `script(...)`, read `requests` afterwards."""
 
-    replies: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    replies: list[tuple[Any, ...]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
@@ -65,7 +80,7 @@ class OpenAIWireServer:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
 
-    def script(self, *replies: tuple[int, dict[str, Any]]) -> None:
+    def script(self, *replies: tuple[Any, ...]) -> None:
         self.replies.extend(replies)
 
     def start(self) -> OpenAIWireServer:
@@ -83,7 +98,9 @@ class OpenAIWireServer:
                 if not self.path.endswith("/chat/completions"):
                     status, reply = 404, {"error": {"message": f"no route {self.path}"}}
                 elif owner.replies:
-                    status, reply = owner.replies.pop(0)
+                    status, reply, *delay = owner.replies.pop(0)
+                    if delay:  # a slow server: answer after `delay` seconds (the client may have given up)
+                        time.sleep(delay[0])
                 else:
                     status, reply = error_reply(500, "the test scripted no more replies")
                 data = json.dumps(reply).encode()
@@ -92,6 +109,7 @@ class OpenAIWireServer:
                 self.send_header("Content-Length", str(len(data)))
                 if status == 429:
                     self.send_header("retry-after-ms", "10")
+                    self.send_header("retry-after", "0")
                 self.end_headers()
                 self.wfile.write(data)
 

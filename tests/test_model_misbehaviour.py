@@ -1,0 +1,151 @@
+"""How real models misbehave, over the real HTTP client against a local OpenAI-wire server: each misbehaviour
+is retried where that helps and otherwise fails with a named error that says what the model did; never a
+traceback, never a truncated answer accepted."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from aiagents.tools.docs import docs_toolset
+from aiagents.tools.docs_agent import docs_agent
+from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+from aiagents.agents import AgentRunFailed, PromptAgent, SessionStore
+from aiagents.errors import ModelCallError, OutputValidationError, TruncatedOutputError
+from aiagents.examples import ListingAttributes
+from aiagents.settings import reset_settings
+from aiagents.tasks import OUTPUT_TOOL_NAME, Task
+from tests.support.openai_wire import (
+    OpenAIWireServer,
+    error_reply,
+    length_reply,
+    raw_tool_call_reply,
+    text_reply,
+    tool_call_reply,
+)
+
+GOOD = {"title": "Road bike", "category": "bikes", "price": 350, "condition": "like new"}
+LISTING = {"listing": "Road bike, like new, 350 EUR"}
+
+
+def model(server: OpenAIWireServer) -> str:
+    return f"openai-compatible:smollm@{server.url}"
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIAGENTS_MAX_RETRIES", "1")
+    monkeypatch.setenv("AIAGENTS_MODEL_TIMEOUT", "2")
+    reset_settings()
+
+
+async def test_a_context_overflow_is_a_named_error(openai_server: OpenAIWireServer) -> None:
+    message = "request (4156 tokens) exceeds the available context size (4096 tokens)"
+    openai_server.script(error_reply(400, message))
+    with pytest.raises(ModelCallError) as info:
+        await Task("listing-attributes", model=model(openai_server)).run(LISTING)
+    assert info.value.status == 400 and "4156 tokens" in str(info.value) and "smollm" in str(info.value)
+
+
+async def test_429_is_retried_then_answers(openai_server: OpenAIWireServer) -> None:
+    openai_server.script(error_reply(429, "slow down"), tool_call_reply((OUTPUT_TOOL_NAME, GOOD)))
+    result = await Task("listing-attributes", model=model(openai_server)).run(LISTING)
+    assert result.output == ListingAttributes(**GOOD) and len(openai_server.requests) == 2
+
+
+async def test_a_persistent_500_is_a_server_error(openai_server: OpenAIWireServer) -> None:
+    openai_server.script(error_reply(500, "boom"), error_reply(500, "boom"))
+    with pytest.raises(ModelCallError) as info:
+        await Task("listing-attributes", model=model(openai_server)).run(LISTING)
+    assert info.value.kind in ("server", "http") and info.value.status == 500
+
+
+async def test_a_timeout_is_named_not_a_hang(openai_server: OpenAIWireServer) -> None:
+    openai_server.script(
+        (*tool_call_reply((OUTPUT_TOOL_NAME, GOOD)), 5), (*tool_call_reply((OUTPUT_TOOL_NAME, GOOD)), 5)
+    )
+    with pytest.raises(ModelCallError) as info:
+        await Task("listing-attributes", model=model(openai_server)).run(LISTING)
+    assert info.value.kind in ("timeout", "connection")
+
+
+async def test_a_cut_off_answer_is_never_accepted(openai_server: OpenAIWireServer) -> None:
+    openai_server.script(length_reply("The listing is a road bike in like new condi"))
+    with pytest.raises(TruncatedOutputError, match="finish_reason=length"):
+        await Task("listing-attributes", str, model=model(openai_server)).run(LISTING)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        raw_tool_call_reply(OUTPUT_TOOL_NAME, '{"title": "Road bike", "category": '),  # malformed JSON
+        raw_tool_call_reply(OUTPUT_TOOL_NAME, json.dumps(GOOD), content="Sure! Here is the result:"),  # prose first
+        tool_call_reply(("lookup_price", {"q": "bike"})),  # a tool that does not exist
+        tool_call_reply((OUTPUT_TOOL_NAME, {**GOOD, "price": "cheap"})),  # invalid arguments
+        text_reply(json.dumps({"type": "object", "properties": {"title": {"type": "string"}}})),  # the schema echoed
+    ],
+    ids=["malformed-json", "prose-before-call", "unknown-tool", "invalid-args", "schema-echoed"],
+)
+async def test_bad_structured_output_is_retried_with_the_error(openai_server: OpenAIWireServer, bad) -> None:  # type: ignore[no-untyped-def]
+    openai_server.script(bad, tool_call_reply((OUTPUT_TOOL_NAME, GOOD)))
+    result = await Task("listing-attributes", model=model(openai_server)).run(LISTING)
+    if result.attempts == 1:  # prose before a valid call: the call is used as it is
+        assert openai_server.requests and len(openai_server.requests) == 1
+    else:
+        second = openai_server.requests[1]["messages"]
+        assert any(m["role"] in ("tool", "user") for m in second[2:])  # the error went back to the model
+    assert result.output == ListingAttributes(**GOOD)
+
+
+async def test_bad_output_every_time_names_what_the_model_did(openai_server: OpenAIWireServer) -> None:
+    openai_server.script(*(text_reply("I cannot help with that.") for _ in range(3)))
+    with pytest.raises(OutputValidationError, match="after 3 attempts") as info:
+        await Task("listing-attributes", model=model(openai_server)).run(LISTING)
+    assert info.value.last_output == "I cannot help with that."
+
+
+async def test_an_agent_tool_error_goes_back_to_the_model() -> None:
+    class BrokenIndexSearch:
+        def search(self, query, k=5, mode="hybrid", filters=None):  # type: ignore[no-untyped-def]
+            raise ValueError("invalid JSON path metadata.refunds.md#3")
+
+    calls: list[str] = []
+
+    def fn(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        calls.append("x")
+        if len(calls) == 1:
+            return ModelResponse(
+                parts=[ToolCallPart("search_docs", {"query": "refund", "filters": {"refunds.md#3": 1}})]
+            )
+        return ModelResponse(
+            parts=[ToolCallPart("final_result", {"answer": "no filter", "found_answer": False, "confidence": 0.1})]
+        )
+
+    agent = docs_agent(BrokenIndexSearch(), structured=True, sessions=SessionStore(persist=False))
+    result = await agent.run("refund?", model=FunctionModel(fn))
+    retry = [s for s in result.trajectory.steps if "Search failed" in json.dumps(s.__dict__, default=str)]
+    assert retry, "the tool's error should reach the model as a retry"
+    assert len(calls) == 2
+
+
+async def test_an_agent_cut_off_answer_fails_by_name(openai_server: OpenAIWireServer) -> None:
+    openai_server.script(length_reply("Refunds take fourteen da"))
+    agent = PromptAgent("docs-agent", toolsets=[docs_toolset(object())], sessions=SessionStore(persist=False))  # type: ignore[arg-type]
+    with pytest.raises(AgentRunFailed, match="finish_reason=length"):
+        await agent.run("How long do refunds take?", model=model(openai_server))
+
+
+def test_the_cli_says_what_the_model_did_without_a_traceback(openai_server: OpenAIWireServer) -> None:
+    openai_server.script(error_reply(400, "request (4156 tokens) exceeds the available context size (4096 tokens)"))
+    env = {**os.environ, "AIAGENTS_MAX_RETRIES": "0"}
+    cmd = [sys.executable, "-c", "from aiagents.cli import main; main()", "task", "run", "listing-attributes",
+           "Road bike 350 EUR", "--model", model(openai_server), "--json"]  # fmt: skip
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    error = json.loads(done.stdout)["error"]
+    assert error["code"] == "model_call" and "context" in error["message"]
