@@ -32,10 +32,11 @@ from pydantic_ai.messages import (
     UserPromptPart,
 )
 from pydantic_ai.models import Model, ModelRequestParameters
+from pydantic_ai.output import OutputObjectDefinition
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.tools import ToolDefinition
 
-from aiagents.errors import OutputValidationError, TruncatedOutputError
+from aiagents.errors import OutputValidationError, TruncatedOutputError, UserError
 from aiagents.media import DEFAULT_MAX_BYTES, media_summary, to_content_part
 from aiagents.models import CallUsage, ResolvedModel, resolve_model, usage_of
 from aiagents.models.errors import model_call_error
@@ -103,6 +104,7 @@ class Task(Generic[OutputT]):
         registry: PromptRegistry | None = None,
         media_max_bytes: int | None = None,
         working_file: bool = False,
+        output_mode: str | None = None,
     ) -> None:
         self.served_from: str | None = None
         """How a prompt given by name was chosen: the serving label's name, 'file', 'version' or a label."""
@@ -119,6 +121,9 @@ class Task(Generic[OutputT]):
         self.prompt = prompt
         self.output_type: Any = output_type or prompt.output_type() or str
         self.model = model or label_model
+        self.output_mode = output_mode or prompt.output_mode or "tool"
+        if self.output_mode not in ("tool", "native", "prompted"):
+            raise UserError(f"output_mode {self.output_mode!r}: use tool, native or prompted")
         self.retries = retries
         self.model_settings = model_settings
         self._adapter: TypeAdapter[Any] = TypeAdapter(self.output_type)
@@ -146,6 +151,11 @@ class Task(Generic[OutputT]):
         else:
             self._wrapped = False
         description = (schema.get("description") or f"The result of {self.prompt.name}.").strip()
+        if self.output_mode in ("native", "prompted"):  # JSON in the answer text, the schema enforced or instructed
+            output_object = OutputObjectDefinition(json_schema=schema, name=OUTPUT_TOOL_NAME, description=description)
+            return ModelRequestParameters(
+                output_mode=self.output_mode, output_object=output_object, allow_text_output=True
+            )
         tool = ToolDefinition(
             name=OUTPUT_TOOL_NAME, parameters_json_schema=schema, description=description, kind="output"
         )
@@ -340,7 +350,11 @@ class Task(Generic[OutputT]):
             text = _response_text(response)
             raw: Any = _json_in_text(text)
             if raw is None:
-                message = f"Respond by calling the `{OUTPUT_TOOL_NAME}` tool with the result."
+                message = (
+                    f"Respond by calling the `{OUTPUT_TOOL_NAME}` tool with the result."
+                    if self.output_mode == "tool"
+                    else "Respond with one JSON object that matches the schema, and nothing else."
+                )
                 return None, _feedback(message, "no_output"), text, message
         else:
             text = call.args if isinstance(call.args, str) else json.dumps(call.args)

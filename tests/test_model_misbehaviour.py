@@ -149,3 +149,34 @@ def test_the_cli_says_what_the_model_did_without_a_traceback(openai_server: Open
     assert done.returncode == 1 and "Traceback" not in done.stderr
     error = json.loads(done.stdout)["error"]
     assert error["code"] == "model_call" and "context" in error["message"]
+
+
+@pytest.mark.parametrize("mode", ["native", "prompted"])
+async def test_json_output_modes_for_models_that_do_not_call_tools(openai_server: OpenAIWireServer, mode: str) -> None:
+    """A small local model echoes a tool schema as text; asked for JSON (the provider's response format, or the
+    schema in the instructions) it answers: chosen per call here, or per prompt with `output_mode:`."""
+    openai_server.script(text_reply("Here it is: " + json.dumps(GOOD)))
+    task = Task("listing-attributes", model=model(openai_server), output_mode=mode)
+    result = await task.run(LISTING)
+    assert result.output == ListingAttributes(**GOOD) and result.attempts == 1
+    body = openai_server.requests[0]
+    assert "tools" not in body or not body["tools"]
+    if mode == "native":
+        assert body["response_format"]["type"] == "json_schema"
+        assert set(body["response_format"]["json_schema"]["schema"]["properties"]) == set(GOOD)
+    else:
+        instructions = json.dumps(body["messages"])
+        assert "price" in instructions and "condition" in instructions  # the schema went in the instructions
+
+
+def test_the_output_mode_from_the_front_matter(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from aiagents.prompts import shipped_prompts_dir
+
+    folder = tmp_path / "prompts"
+    folder.mkdir()
+    text = (shipped_prompts_dir() / "listing-attributes.md").read_text()
+    (folder / "listing-attributes.md").write_text(text.replace("tags:", "output_mode: native\ntags:", 1))
+    monkeypatch.setenv("AIAGENTS_PROMPTS_DIR", str(folder))
+    reset_settings()
+    assert Task("listing-attributes").output_mode == "native"
+    assert Task("listing-attributes", output_mode="tool").output_mode == "tool"

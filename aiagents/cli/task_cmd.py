@@ -66,11 +66,16 @@ def register(app: typer.Typer) -> None:
         model: str | None = typer.Option(None, "--model", "-m", help="Model, e.g. openai:gpt-4.1-mini, offline."),
         version: str | None = typer.Option(None, "--version", help="Prompt version to use."),
         label: str | None = typer.Option(None, "--label", help="Prompt label to use (production, ...)."),
+        output_mode: str | None = typer.Option(
+            None, "--output-mode", help="tool (default), native (JSON schema response format) or prompted."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Run a prompt task once and print its validated output."""
         values = parse_inputs(inputs, input_file)
-        task = run_guarded(Task, name, version=version, label=label, working_file=not (version or label))
+        task = run_guarded(
+            Task, name, version=version, label=label, working_file=not (version or label), output_mode=output_mode
+        )
         for value, kind in ((image, "image"), (file, "file")):
             if value is None:
                 continue

@@ -72,6 +72,9 @@ def offline_policy(messages: list[ModelMessage], info: AgentInfo) -> ModelRespon
     if info.output_tools:
         tool = info.output_tools[0]
         return ModelResponse(parts=[ToolCallPart(tool.name, fill_schema(tool.parameters_json_schema, subject))])
+    output_object = info.model_request_parameters.output_object
+    if output_object is not None:  # native or prompted output: the JSON object as the answer text
+        return ModelResponse(parts=[TextPart(json.dumps(fill_schema(output_object.json_schema, subject)))])
     return ModelResponse(parts=[TextPart(subject)])
 
 

@@ -31,6 +31,9 @@ def _compiled(source: str) -> jinja2.Template:
     return _ENV.from_string(source)
 
 
+OutputMode = Literal["tool", "native", "prompted"]
+
+
 class PromptVariable(BaseModel):
     """A declared input variable of a prompt (front matter `variables:`)."""
 
@@ -54,6 +57,7 @@ class _FrontMatter(BaseModel):
     system: str = ""
     variables: dict[str, PromptVariable | None] = Field(default_factory=dict)
     output: str | None = None
+    output_mode: Literal["tool", "native", "prompted"] | None = None
     tags: list[str] = Field(default_factory=list)
 
 
@@ -76,6 +80,10 @@ class Prompt:
     variables: dict[str, PromptVariable] = field(default_factory=dict)
     output: str | None = None
     """Reference to the output model, `module:Class`."""
+    output_mode: OutputMode | None = None
+    """How the model gives structured output: 'tool' (an output tool, the default), 'native' (the provider's
+    JSON-schema response format: what small local models follow best) or 'prompted' (the schema in the
+    instructions, JSON in the answer text)."""
     tags: list[str] = field(default_factory=list)
     source: str = ""
     """The full file text this version was parsed from."""
@@ -186,6 +194,7 @@ def parse_prompt(text: str, *, path: Path | None = None) -> Prompt:
         parameters=meta.parameters,
         variables=variables,
         output=meta.output,
+        output_mode=meta.output_mode,
         tags=meta.tags,
         source=text,
         path=path,
