@@ -16,7 +16,6 @@ for _key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "PHOENIX_
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
 from pydantic_ai import models  # noqa: E402
 
-from aiagents.settings import reset_settings  # noqa: E402
 from tests.support.logstores import store  # noqa: E402, F401 - the log store on SQLite and PostgreSQL
 
 # No test may reach a real provider by accident (the local wire-format server tests re-allow it).
@@ -24,13 +23,10 @@ models.ALLOW_MODEL_REQUESTS = False
 
 
 @pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Every test gets its own `AIAGENTS_DATA_DIR` (all local state lives there)."""
-    folder = tmp_path / "aiagents-data"
-    monkeypatch.setenv("AIAGENTS_DATA_DIR", str(folder))
-    reset_settings()
-    yield folder
-    reset_settings()
+def data_dir(aiagents_data_dir: Path) -> Path:
+    """Every test gets its own `AIAGENTS_DATA_DIR` (all local state lives there): the framework's pytest plugin's
+    `aiagents_data_dir`, the fixture users get."""
+    return aiagents_data_dir
 
 
 class CapturedSpans(InMemorySpanExporter):

@@ -180,3 +180,24 @@ def test_the_output_mode_from_the_front_matter(tmp_path, monkeypatch) -> None:  
     reset_settings()
     assert Task("listing-attributes").output_mode == "native"
     assert Task("listing-attributes", output_mode="tool").output_mode == "tool"
+
+
+def test_the_service_answers_502_saying_what_the_model_did(openai_server: OpenAIWireServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from tests.test_service_support import ADMIN_KEY, CLIENT_KEYS, auth, start_service
+
+    openai_server.script(error_reply(400, "request (4156 tokens) exceeds the available context size (4096 tokens)"))
+    env = {"AIAGENTS_MODEL": model(openai_server), "AIAGENTS_MAX_RETRIES": "0"}
+    svc = start_service(tmp_path / "data", env=env)
+    try:
+        r = httpx.post(f"{svc.url}/v1/tasks/listing-attributes", headers=auth(CLIENT_KEYS[0]),
+                       json={"input": LISTING}, timeout=60)  # fmt: skip
+        assert r.status_code == 502, r.text
+        error = r.json()["error"]
+        assert error["code"] == "run_failed" and "context" in error["message"] and error["request_id"]
+        logged = httpx.get(f"{svc.url}/v1/requests/{error['request_id']}", headers=auth(ADMIN_KEY), timeout=30)
+        assert logged.json()["request"]["error_code"] == "run_failed"
+    finally:
+        svc.stop()
+    assert "Traceback" not in svc.log()

@@ -88,13 +88,16 @@ def test_sampling_is_a_stable_hash_close_to_the_rate() -> None:
     assert sampled("x", 1.0) and not sampled("x", 0.0)
 
 
+class Slow(Evaluator[Any, Any, Any]):
+    """Takes 50 ms a request, scores 0.5."""
+
+    def evaluate(self, ctx: EvaluatorContext[Any, Any, Any]) -> float:
+        time.sleep(0.05)
+        return 0.5
+
+
 def test_worker_scores_in_the_background_and_submit_does_not_wait(tmp_path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'log.db'}")
-
-    class Slow(Evaluator[Any, Any, Any]):
-        def evaluate(self, ctx: EvaluatorContext[Any, Any, Any]) -> float:
-            time.sleep(0.05)
-            return 0.5
 
     worker = OnlineEvalWorker(store, [Slow(), SchemaValid()], sample_rate=1.0).start()
     records = [
@@ -119,11 +122,6 @@ def test_worker_scores_in_the_background_and_submit_does_not_wait(tmp_path) -> N
 
 def test_a_backlog_left_at_shutdown_is_scored_after_the_next_start_once(tmp_path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'log.db'}")
-
-    class Slow(Evaluator[Any, Any, Any]):
-        def evaluate(self, ctx: EvaluatorContext[Any, Any, Any]) -> float:
-            time.sleep(0.05)
-            return 0.5
 
     _log(store, 40)
     worker = OnlineEvalWorker(store, [Slow()], batch_size=5).start(resume_hours=0)
