@@ -149,3 +149,20 @@ def test_load_errors_name_the_file(tmp_path: Path) -> None:
     (tmp_path / "empty.json").write_text(Trajectory().to_json())
     with pytest.raises(ValueError, match="no model turns"):
         ReplayModel.load(tmp_path / "empty.json")
+
+
+def test_a_trace_read_back_with_json_text_as_objects_still_replays(recording: Path, tmp_path: Path) -> None:
+    """Phoenix gives a tool's JSON result back as data where the run returned JSON text (or the reverse): the
+    same JSON either way, so the replay holds."""
+    import json
+
+    from aiagents.trajectory import ToolResult
+
+    recorded = Trajectory.load(recording)
+    for step in recorded.steps:
+        if isinstance(step, ToolResult):
+            step.content = json.dumps(step.content)  # as text this time
+    as_text = tmp_path / "as-text.json"
+    recorded.save(as_text)
+    result = docs_agent().run_sync("How long does a refund take?", model=ReplayModel.load(as_text))
+    assert result.output.answer == "14 days [refunds#0]"

@@ -19,6 +19,7 @@ the number of model requests.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -189,7 +190,15 @@ def _results(request: ModelRequest | None) -> list[tuple[str, bool, Any]]:
 
 
 def _norm(value: Any) -> Any:
-    return to_jsonable_python(value, fallback=str)
+    """A tool result as JSON data. Text that is JSON compares as the data it holds: a trace read back from Phoenix
+    gives a tool's JSON-string result as an object, while the live run returns the string (or the reverse)."""
+    data = to_jsonable_python(value, fallback=str)
+    if isinstance(data, str) and data[:1] in ("{", "["):
+        try:
+            return json.loads(data)
+        except ValueError:
+            return data
+    return data
 
 
 def _args_problem(schema: dict[str, Any], args: dict[str, Any]) -> str:
