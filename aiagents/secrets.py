@@ -27,7 +27,7 @@ KEY_PATTERNS = (
     r"\bAIza[0-9A-Za-z_\-]{35}\b",
 )
 """Common API key shapes, redacted even when not configured here."""
-MIN_SECRET_LENGTH = 6
+MIN_SECRET_LENGTH = 4
 """Shorter configured values are not treated as secrets (replacing 'abc' everywhere would garble text)."""
 
 

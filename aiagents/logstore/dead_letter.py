@@ -13,6 +13,7 @@ import threading
 import time
 from pathlib import Path
 
+from aiagents.logstore.journal import encode_record, record_of
 from aiagents.logstore.records import FeedbackRecord, RequestRecord
 
 __all__ = ["DeadLetter", "dead_letter_path", "read_dead_letter"]
@@ -31,9 +32,7 @@ class DeadLetter:
         self.added = 0
 
     def add(self, record: RequestRecord | FeedbackRecord, error: BaseException) -> None:
-        kind = "request" if isinstance(record, RequestRecord) else "feedback"
-        entry = {"at": time.time(), "kind": kind, "error": f"{type(error).__name__}: {error}", "row": record.__dict__}
-        line = (json.dumps(entry, ensure_ascii=True, default=str) + "\n").encode()
+        line = encode_record(record, at=time.time(), error=f"{type(error).__name__}: {error}")
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -55,8 +54,6 @@ class DeadLetter:
 
 def read_dead_letter(path: Path) -> list[tuple[RequestRecord | FeedbackRecord, dict[str, object]]]:
     """The rows in a dead-letter file with their entries (`at`, `error`)."""
-    from aiagents.logstore.journal import decode_line
-
     rows = []
     try:
         lines = path.read_bytes().splitlines()
@@ -66,6 +63,5 @@ def read_dead_letter(path: Path) -> list[tuple[RequestRecord | FeedbackRecord, d
         if not line.strip():
             continue
         entry = json.loads(line)
-        record = decode_line(json.dumps({"kind": entry["kind"], "row": entry["row"]}).encode())
-        rows.append((record, entry))
+        rows.append((record_of(entry), entry))
     return rows

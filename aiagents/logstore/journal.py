@@ -23,14 +23,14 @@ import logging
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from aiagents.logstore.records import FeedbackRecord, RequestRecord
 
-__all__ = ["FsyncPolicy", "Journal", "JournalSegment", "decode_line", "encode_record"]
+__all__ = ["FsyncPolicy", "Journal", "JournalSegment", "decode_line", "encode_record", "record_of"]
 
 log = logging.getLogger(__name__)
 FsyncPolicy = Literal["always", "interval", "never"]
@@ -38,16 +38,22 @@ SUFFIX = ".jsonl"
 _KINDS: dict[str, type[RequestRecord] | type[FeedbackRecord]] = {"request": RequestRecord, "feedback": FeedbackRecord}
 
 
-def encode_record(record: RequestRecord | FeedbackRecord) -> bytes:
-    """One journal line. ASCII-escaped JSON, so any string (lone surrogates included) is written as sent."""
+def encode_record(record: RequestRecord | FeedbackRecord, **extra: Any) -> bytes:
+    """One line `{**extra, "kind", "row"}` (the journal's; the dead-letter file's adds `at` and `error`).
+    ASCII-escaped JSON, so any string (lone surrogates included) is written as sent."""
     kind = "request" if isinstance(record, RequestRecord) else "feedback"
-    return (json.dumps({"kind": kind, "row": record.__dict__}, ensure_ascii=True, default=str) + "\n").encode()
+    entry = {**extra, "kind": kind, "row": record.__dict__}
+    return (json.dumps(entry, ensure_ascii=True, default=str) + "\n").encode()
+
+
+def record_of(entry: Mapping[str, Any]) -> RequestRecord | FeedbackRecord:
+    """The record an entry `{"kind", "row"}` holds (KeyError / TypeError when it is damaged)."""
+    return _KINDS[entry["kind"]](**entry["row"])
 
 
 def decode_line(line: bytes) -> RequestRecord | FeedbackRecord:
     """The record a journal line holds (ValueError / KeyError / TypeError on a damaged line)."""
-    data = json.loads(line)
-    return _KINDS[data["kind"]](**data["row"])
+    return record_of(json.loads(line))
 
 
 @dataclass(kw_only=True)

@@ -8,7 +8,6 @@ from typing import Any
 
 from aiagents.logstore.dead_letter import DeadLetter, dead_letter_path, read_dead_letter
 from aiagents.logstore.journal import Journal
-from aiagents.logstore.records import FeedbackRecord, RequestRecord
 from aiagents.logstore.store import LogStore
 
 __all__ = ["recover", "journal_dir"]
@@ -27,10 +26,7 @@ def recover(store: LogStore, data_dir: Path) -> dict[str, Any]:
         journal = Journal(folder, fsync="never")
         try:
             for _path, rows in journal.orphans():
-                store.write(
-                    requests=[r for r in rows if isinstance(r, RequestRecord)],
-                    feedback=[r for r in rows if isinstance(r, FeedbackRecord)],
-                )
+                store.write_records(rows)
                 journal_rows += len(rows)
         finally:
             journal.close()
@@ -38,10 +34,7 @@ def recover(store: LogStore, data_dir: Path) -> dict[str, Any]:
     stored, kept = 0, []
     for record, _entry in read_dead_letter(path):
         try:
-            if isinstance(record, RequestRecord):
-                store.write(requests=[record])
-            else:
-                store.write(feedback=[record])
+            store.write_records([record])
             stored += 1
         except Exception as exc:  # noqa: BLE001 - refused again: it stays in the file with the new error
             kept.append((record, exc))

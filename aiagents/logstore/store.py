@@ -266,6 +266,13 @@ class LogStore:
                 sql = self._insert_sql("feedback", _FEEDBACK_COLUMNS, "feedback_id")
                 cursor.executemany(sql, [_encode_feedback(f) for f in feedback])
 
+    def write_records(self, records: Sequence[RequestRecord | FeedbackRecord]) -> None:
+        """`write` for a mixed list of request and feedback rows (what the journal and the writer hold)."""
+        self.write(
+            requests=[r for r in records if isinstance(r, RequestRecord)],
+            feedback=[r for r in records if isinstance(r, FeedbackRecord)],
+        )
+
     def _insert_sql(self, table: str, columns: list[str], key: str) -> str:
         marks = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) ON CONFLICT ({key}) DO NOTHING"

@@ -72,7 +72,6 @@ class BackgroundWriter:
         self._idle = threading.Condition()
         self._pending = 0
         self._deadline: float | None = None
-        self._last_error: BaseException | None = None
         self.written = 0
         self.batches = 0
         self.failures = 0
@@ -173,14 +172,8 @@ class BackgroundWriter:
         self._take_over()  # the server is stopping: nothing a dead worker answered stays out of the store
 
     def _write(self, batch: list[tuple[Row, Path | None]]) -> None:
-        rows = [row for row, _ in batch]
-        stored = self._store(rows)
-        if stored is None:  # permanent failure: row by row, the refused ones to the dead-letter file
-            for row in rows:
-                if self._store([row]) is None:
-                    self._bury(row)
-        elif not stored:  # gave up at the shutdown deadline: the rows stay in the journal
-            return
+        if not self._store_all([row for row, _ in batch]):
+            return  # gave up at the shutdown deadline: the rows stay in the journal
         if self.journal is not None:
             for _, segment in batch:
                 if segment is not None:
@@ -191,23 +184,35 @@ class BackgroundWriter:
             self._pending -= len(batch)
             self._idle.notify_all()
 
-    def _store(self, rows: Sequence[Row]) -> bool | None:
-        """Write `rows` in one transaction, retrying transient failures: True when written, None on a
-        permanent failure, False when the shutdown deadline passed first."""
-        requests = [r for r in rows if isinstance(r, RequestRecord)]
-        feedback = [r for r in rows if isinstance(r, FeedbackRecord)]
+    def _store_all(self, rows: Sequence[Row]) -> bool:
+        """Store `rows` in one transaction or, when the store refuses the batch, row by row, the rows refused
+        again put in the dead-letter file. False when the shutdown deadline came first (nothing is lost: the
+        rows not stored are still in the journal)."""
+        outcome = self._store(rows)
+        if outcome is True or outcome is False:
+            return outcome
+        if len(rows) > 1:
+            log.warning("log store refused a batch of %d rows (%s); writing it row by row", len(rows), outcome)
+        for row in rows:
+            single = self._store([row]) if len(rows) > 1 else outcome
+            if single is False:
+                return False
+            if single is not True:
+                self._bury(row, single)
+        return True
+
+    def _store(self, rows: Sequence[Row]) -> bool | BaseException:
+        """Write `rows` in one transaction, retrying transient failures: True when written, the error when the
+        store refuses them for good, False when the shutdown deadline passed first."""
         delay = 0.05
         while True:
             try:
-                self.store.write(requests=requests, feedback=feedback)
+                self.store.write_records(rows)
                 return True
-            except Exception as exc:  # noqa: BLE001 - sorted below: retried, or row by row
+            except Exception as exc:  # noqa: BLE001 - sorted below: retried, or refused for good
                 self.failures += 1
                 if not is_transient(exc):
-                    if len(rows) > 1:
-                        log.warning("log store refused a batch of %d rows (%s); writing it row by row", len(rows), exc)
-                    self._last_error = exc
-                    return None
+                    return exc
                 if self._deadline is not None and time.monotonic() + delay > self._deadline:
                     return False
                 log.warning("log store write of %d rows failed (%s); retrying in %.2f s", len(rows), exc, delay)
@@ -215,8 +220,7 @@ class BackgroundWriter:
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    def _bury(self, row: Row) -> None:
-        error = self._last_error or RuntimeError("refused")
+    def _bury(self, row: Row, error: BaseException) -> None:
         self.dead += 1
         if self.dead_letter is None:
             log.error("log store refused row %s for good (%s); dropped (no dead-letter file)", _row_id(row), error)
@@ -234,13 +238,7 @@ class BackgroundWriter:
         try:
             for path, rows in self.journal.orphans():
                 for start in range(0, len(rows), self.batch_size):
-                    chunk = rows[start : start + self.batch_size]
-                    stored = self._store(chunk)
-                    if stored is None:
-                        for row in chunk:
-                            if self._store([row]) is None:
-                                self._bury(row)
-                    elif not stored:
+                    if not self._store_all(rows[start : start + self.batch_size]):
                         raise TimeoutError("shutdown deadline")  # keep the segment for the next process
                 self.taken_over += len(rows)
                 log.warning("took over %d rows from the journal of a stopped process (%s)", len(rows), path.name)

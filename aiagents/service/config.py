@@ -77,16 +77,12 @@ class ServiceSettings(BaseSettings):
         return frozenset(_split(self.redact_fields))
 
     def secret_values(self) -> list[str]:
-        """Every configured secret (API keys, provider keys, signing secret): scrubbed from what is stored."""
+        """The service's own secrets (client and admin keys, signing secret), registered with the one scrubber
+        (`aiagents.secrets`), which knows the provider and Phoenix keys itself."""
         values = [*self.client_keys, *self.admin_key_list]
         if self.service_secret is not None:
             values.append(self.service_secret.get_secret_value())
-        core = get_settings()
-        for field_name in type(core).model_fields:
-            value = getattr(core, field_name)
-            if isinstance(value, SecretStr) and value.get_secret_value():
-                values.append(value.get_secret_value())
-        return sorted({v for v in values if len(v) >= 4}, key=len, reverse=True)
+        return values
 
 
 def service_secret(settings: ServiceSettings) -> bytes:
