@@ -37,6 +37,7 @@ __all__ = [
     "Trajectory",
     "TrajectoryFileError",
     "DEFAULT_OUTPUT_TOOL_PREFIX",
+    "json_text_value",
 ]
 
 DEFAULT_OUTPUT_TOOL_PREFIX = "final_result"
@@ -352,7 +353,7 @@ class Trajectory:
                     ToolResult(
                         call_id=call_id,
                         tool_name=name,
-                        content=_span_json_value(span.attrs.get("gen_ai.tool.call.result")) if span else content,
+                        content=json_text_value(span.attrs.get("gen_ai.tool.call.result")) if span else content,
                         error=span.failed if span else True,  # no span: the call was denied, never ran
                         retry=span.failed if span else False,
                         timestamp=span.end if span else agent.start,
@@ -395,7 +396,7 @@ class Trajectory:
                 span = tool_spans.get(c.call_id)
                 if span is not None:
                     failed = span.failed
-                    content = _span_json_value(span.attrs.get("gen_ai.tool.call.result"))
+                    content = json_text_value(span.attrs.get("gen_ai.tool.call.result"))
                     steps.append(
                         ToolResult(
                             call_id=c.call_id,
@@ -420,10 +421,10 @@ class Trajectory:
                         )
                     )
         final = agent.attrs.get("final_result")
-        if _is_deferred(_span_json_value(final)):
+        if _is_deferred(json_text_value(final)):
             final = None  # the run stopped for approvals: no output (as from_messages)
         if final is not None and out_tool is not None:
-            steps.append(FinalOutput(output=_span_json_value(final), tool_name=out_tool[0]))
+            steps.append(FinalOutput(output=json_text_value(final), tool_name=out_tool[0]))
         elif final is not None:
             steps.append(FinalOutput(output=final))
         elif last_text:
@@ -676,8 +677,9 @@ def _span_descendants(records: list[_SpanRecord], root: _SpanRecord) -> list[_Sp
     return sorted(out, key=lambda r: (r.start is None, r.start or datetime.min))
 
 
-def _span_json_value(value: Any) -> Any:
-    """A JSON text parsed (spans keep structured values as JSON strings); anything else as is."""
+def json_text_value(value: Any) -> Any:
+    """A JSON text (object or array) parsed; anything else as is. Spans keep structured values as JSON strings, so
+    a trajectory read from spans and one recorded from messages compare through it."""
     if isinstance(value, str) and value[:1] in ("[", "{"):
         try:
             return json.loads(value)
@@ -688,7 +690,7 @@ def _span_json_value(value: Any) -> Any:
 
 def _span_unapproved_tools(llm: _SpanRecord) -> set[str]:
     """Tools that need approval, from the request parameters on an LLM span (kind 'unapproved')."""
-    params = _span_json_value(llm.attrs.get("model_request_parameters"))
+    params = json_text_value(llm.attrs.get("model_request_parameters"))
     tools = params.get("function_tools", []) if isinstance(params, dict) else []
     return {str(t.get("name")) for t in tools if isinstance(t, dict) and t.get("kind") == "unapproved"}
 
@@ -699,7 +701,7 @@ def _is_deferred(value: Any) -> bool:
 
 
 def _span_messages(record: _SpanRecord, key: str) -> list[dict[str, Any]]:
-    value = _span_json_value(record.attrs.get(key))
+    value = json_text_value(record.attrs.get(key))
     return value if isinstance(value, list) else []
 
 
@@ -720,7 +722,7 @@ def _span_output_parts(llm: _SpanRecord) -> tuple[list[str], list[tuple[str, dic
             if part.get("type") == "text":
                 texts.append(str(part.get("content", "")))
             elif part.get("type") == "tool_call":
-                args = _span_json_value(part.get("arguments"))
+                args = json_text_value(part.get("arguments"))
                 if not isinstance(args, dict):
                     args = {} if args in (None, "") else {"_raw": args if isinstance(args, str) else json.dumps(args)}
                 calls.append((str(part.get("name")), args, str(part.get("id") or "")))
@@ -766,7 +768,7 @@ def _span_metadata(agent: _SpanRecord) -> dict[str, Any]:
     """The AGENT span's `metadata` (a JSON string in process, flattened keys once through Phoenix)."""
     raw = agent.attrs.get("metadata")
     if raw is not None:
-        value = _span_json_value(raw)
+        value = json_text_value(raw)
         return dict(value) if isinstance(value, dict) else {"metadata": value}
     flat = {k[len("metadata.") :]: v for k, v in agent.attrs.items() if k.startswith("metadata.")}
     value = _unflatten(flat)

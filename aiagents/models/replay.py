@@ -19,7 +19,6 @@ the number of model requests.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +37,7 @@ from pydantic_ai.usage import RequestUsage
 from pydantic_core import to_jsonable_python
 
 from aiagents.errors import RunError
-from aiagents.trajectory import ModelTurn, ToolResult, Trajectory, UserPrompt
+from aiagents.trajectory import ModelTurn, ToolResult, Trajectory, UserPrompt, json_text_value
 
 __all__ = ["ReplayModel", "ReplayDivergenceError", "REPLAY_MODEL_PREFIX"]
 
@@ -192,13 +191,7 @@ def _results(request: ModelRequest | None) -> list[tuple[str, bool, Any]]:
 def _norm(value: Any) -> Any:
     """A tool result as JSON data. Text that is JSON compares as the data it holds: a trace read back from Phoenix
     gives a tool's JSON-string result as an object, while the live run returns the string (or the reverse)."""
-    data = to_jsonable_python(value, fallback=str)
-    if isinstance(data, str) and data[:1] in ("{", "["):
-        try:
-            return json.loads(data)
-        except ValueError:
-            return data
-    return data
+    return json_text_value(to_jsonable_python(value, fallback=str))
 
 
 def _args_problem(schema: dict[str, Any], args: dict[str, Any]) -> str:
