@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from opentelemetry import trace
 
@@ -18,6 +18,7 @@ from aiagents.service.errors import ServiceError
 from aiagents.tasks import Task
 
 log = logging.getLogger("aiagents.service")
+T = TypeVar("T")
 
 __all__ = ["Served", "TaskRunner", "AskRunner", "AgentRunner", "AGENTS", "open_retriever", "agent_available"]
 
@@ -33,68 +34,85 @@ class Served:
     usage: CallUsage = field(default_factory=CallUsage)
 
 
+REFRESH_SECONDS = 1.0
+"""How old a looked-up serving version may get: a promotion reaches every worker within about this long."""
+
+
+class _Recent(Generic[T]):
+    """Values looked up again once they are `REFRESH_SECONDS` old (prompt labels move under a running service)."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[float, T]] = {}
+
+    def fresh(self, key: str) -> T | None:
+        item = self._items.get(key)
+        return item[1] if item is not None and time.monotonic() - item[0] < REFRESH_SECONDS else None
+
+    def last(self, key: str) -> T | None:
+        """The value kept for `key`, however old."""
+        item = self._items.get(key)
+        return item[1] if item is not None else None
+
+    def keep(self, key: str, value: T) -> T:
+        self._items[key] = (time.monotonic(), value)
+        return value
+
+
 class TaskRunner:
     """Runs prompt tasks by name: what the serving label points at (else the prompt file), re-checked about once a
     second, so `aiagents prompts promote` / `rollback` reach every worker within seconds, without a restart."""
 
-    REFRESH_SECONDS = 1.0
-
     def __init__(self, model: str | None = None) -> None:
         self.model = model
         self._tasks: dict[str, Task[Any]] = {}
-        self._served: dict[str, tuple[float, Task[Any]]] = {}
+        """One `Task` per prompt version (and label model)."""
+        self._served: _Recent[Task[Any]] = _Recent()
         self._lock = threading.Lock()
+
+    def _task_of(self, prompt: Any, model: str | None = None, source: str | None = None) -> Task[Any]:
+        key = f"{prompt.name}#{prompt.version}#{model or ''}"
+        with self._lock:
+            task = self._tasks.get(key)
+            if task is None:
+                task = self._tasks[key] = Task(prompt, model=model)
+                task.served_from = source
+            return task
 
     def task(self, name: str) -> Task[Any]:
         """The task serving `name` now (a 404 `ServiceError` for an unknown name)."""
-        now = time.monotonic()
-        entry = self._served.get(name)
-        if entry is not None and now - entry[0] < self.REFRESH_SECONDS:
-            return entry[1]
+        task = self._served.fresh(name)
+        if task is not None:
+            return task
         from aiagents.prompts import PromptRegistry
 
         registry = PromptRegistry()
         try:
             prompt, label_model, source = registry.served(name)
         except PromptNotFoundError:
-            if entry is not None and name in registry.names():  # a label pointing nowhere: keep what served
+            last = self._served.last(name)
+            if last is not None and name in registry.names():  # a label pointing nowhere: keep what served
                 log.error(
-                    "prompt %r: its serving label cannot be resolved; still serving %s", name, entry[1].prompt.version
+                    "prompt %r: its serving label cannot be resolved; still serving %s", name, last.prompt.version
                 )
-                self._served[name] = (now, entry[1])
-                return entry[1]
+                return self._served.keep(name, last)
             known = ", ".join(registry.names()) or "none"  # names only: no server path in an answer
             raise ServiceError(404, "unknown_task", f"no task named {name!r}; known tasks: {known}") from None
-        key = f"{name}#{prompt.version}#{label_model or ''}"
-        with self._lock:
-            task = self._tasks.get(key)
-            if task is None:
-                task = Task(prompt, model=label_model)
-                task.served_from = source
-                self._tasks[key] = task
-            self._served[name] = (now, task)
-        return task
+        return self._served.keep(name, self._task_of(prompt, label_model, source))
 
     def variant_task(self, prompt: str, version: str | None) -> Task[Any]:
         """The task of an experiment variant: another prompt and/or a version, pinned, or a label, resolved
         again about once a second (a variant on `production` follows promotions)."""
-        now = time.monotonic()
-        entry = self._served.get(f"variant:{prompt}@{version or ''}")
-        if entry is not None and now - entry[0] < self.REFRESH_SECONDS:
-            return entry[1]
+        key = f"variant:{prompt}@{version or ''}"
+        task = self._served.fresh(key)
+        if task is not None:
+            return task
         from aiagents.prompts import PromptRegistry
 
         try:
             resolved = PromptRegistry().resolve(prompt, version)
         except PromptNotFoundError as exc:
             raise ServiceError(500, "variant_misconfigured", f"experiment variant prompt: {exc}") from None
-        key = f"{prompt}#{resolved.version}#"
-        with self._lock:
-            task = self._tasks.get(key)
-            if task is None:
-                task = self._tasks[key] = Task(resolved)
-            self._served[f"variant:{prompt}@{version or ''}"] = (now, task)
-        return task
+        return self._served.keep(key, self._task_of(resolved))
 
     async def run(
         self,
@@ -204,7 +222,7 @@ class AgentRunner:
     def __init__(self, model: str | None = None) -> None:
         self.model = model
         self._agents: dict[tuple[str, str, str, str], Any] = {}
-        self._versions: dict[str, tuple[float, str]] = {}
+        self._versions: _Recent[str] = _Recent()
         self._lock = asyncio.Lock()
 
     async def agent(self, name: str, index: str, toolset: str | None = None) -> Any:
@@ -220,17 +238,16 @@ class AgentRunner:
 
     def _served_version(self, prompt: str) -> str:
         """The version the serving label gives the agent's prompt, looked up about once a second."""
-        now = time.monotonic()
-        checked = self._versions.get(prompt)
-        if checked is None or now - checked[0] >= TaskRunner.REFRESH_SECONDS:
+        version = self._versions.fresh(prompt)
+        if version is None:
             from aiagents.prompts import PromptRegistry
 
             try:
                 version = PromptRegistry().served(prompt)[0].version
             except PromptNotFoundError:
                 version = ""  # _build says the prompt is missing
-            checked = self._versions[prompt] = (now, version)
-        return checked[1]
+            self._versions.keep(prompt, version)
+        return version
 
     def _build(self, name: str, index: str, toolset: str | None = None) -> Any:
         if not agent_available():
