@@ -110,14 +110,9 @@ class Task(Generic[OutputT]):
         """How a prompt given by name was chosen: the serving label's name, 'file', 'version' or a label."""
         label_model: str | None = None
         if isinstance(prompt, str):
-            registry = registry or PromptRegistry()
-            if version or label or working_file:
-                prompt, self.served_from = (
-                    registry.get(prompt, version=version, label=label),
-                    label or ("version" if version else "file"),
-                )
-            else:  # what production serves: the serving label when the prompt has one, else its file
-                prompt, label_model, self.served_from = registry.served(prompt)
+            prompt, label_model, self.served_from = (registry or PromptRegistry()).choose(
+                prompt, version=version, label=label, working_file=working_file
+            )
         self.prompt = prompt
         self.output_type: Any = output_type or prompt.output_type() or str
         self.model = model or label_model

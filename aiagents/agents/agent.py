@@ -124,11 +124,8 @@ class PromptAgent(Generic[OutputT]):
         registry: PromptRegistry | None = None,
     ) -> None:
         if isinstance(prompt, str):
-            registry = registry or PromptRegistry()
-            if version or label:
-                prompt = registry.get(prompt, version=version, label=label)
-            else:  # what production serves: the serving label's version when the prompt has one, else the file
-                prompt = registry.served(prompt)[0]
+            # a version or a label when given, else what production serves (the serving label, else the file)
+            prompt = (registry or PromptRegistry()).choose(prompt, version=version, label=label)[0]
         self.prompt = prompt
         self.toolsets = list(toolsets)
         self.output_type: Any = output_type or prompt.output_type() or str

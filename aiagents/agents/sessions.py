@@ -84,27 +84,20 @@ class SessionStore:
             with self._lock:
                 return list(self._memory.get(session_id, []))
         if self.shared is not None:
-            rows = [
-                (r["message"],)
-                for r in self.shared.query(
-                    "SELECT message FROM agent_messages WHERE session_id = ? ORDER BY seq", [session_id]
-                )
-            ]
-            if not rows:
-                return []
-            return list(ModelMessagesTypeAdapter.validate_json("[" + ",".join(r[0] for r in rows) + "]"))
-        if not self.path.exists():
+            sql = "SELECT message FROM agent_messages WHERE session_id = ? ORDER BY seq"
+            stored = [r["message"] for r in self.shared.query(sql, [session_id])]
+        elif not self.path.exists():
             return []
-        db = self._connect()
-        try:
-            rows = db.execute(
-                "SELECT message FROM messages WHERE session_id = ? ORDER BY seq", (session_id,)
-            ).fetchall()
-        finally:
-            db.close()
-        if not rows:
+        else:
+            db = self._connect()
+            try:
+                sql = "SELECT message FROM messages WHERE session_id = ? ORDER BY seq"
+                stored = [r[0] for r in db.execute(sql, (session_id,)).fetchall()]
+            finally:
+                db.close()
+        if not stored:
             return []
-        return list(ModelMessagesTypeAdapter.validate_json("[" + ",".join(r[0] for r in rows) + "]"))
+        return list(ModelMessagesTypeAdapter.validate_json("[" + ",".join(stored) + "]"))
 
     def append(
         self,

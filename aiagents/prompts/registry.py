@@ -275,11 +275,22 @@ class PromptRegistry:
 
     def served(self, name: str) -> tuple[Prompt, str | None, str]:
         """What serves prompt `name`: (prompt, model stored with the label or None, source), the source being the
-        serving label's name when it exists, else 'file' (the working file)."""
+        serving label's name when it exists, else 'file' (the working file). Reads the labels once."""
         label = self.serving_label
-        if label in self.labels(name):
-            return self.get(name, label=label), self.label_model(name, label), label
-        return self.current(name), None, "file"
+        value = self._read_labels().get(name, {}).get(label)
+        if value is None:
+            return self.current(name), None, "file"
+        model = value.get("model") if isinstance(value, dict) else None
+        return self.get(name, version=_version_of(value)), model, label
+
+    def choose(
+        self, name: str, *, version: str | None = None, label: str | None = None, working_file: bool = False
+    ) -> tuple[Prompt, str | None, str]:
+        """The prompt a caller asked for, as (prompt, model stored with its label or None, source): a version or a
+        label when given, the working file when asked, else what production serves (`served`)."""
+        if version or label or working_file:
+            return self.get(name, version=version, label=label), None, label or ("version" if version else "file")
+        return self.served(name)
 
     def resolve(self, name: str, spec: str | None) -> Prompt:
         """A version prefix or a label of prompt `name` (None: the working file)."""
