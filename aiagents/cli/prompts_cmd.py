@@ -12,6 +12,21 @@ from aiagents.prompts import LABELS, PromptRegistry
 from aiagents.settings import get_settings
 
 
+def served_json(registry: PromptRegistry, name: str) -> dict[str, str | None]:
+    """`{"version", "from"}`: what serves prompt `name` (`from` is the label, or 'file'); an error, as `from`, when
+    its label points at a version no longer known (the other prompts are still listed)."""
+    try:
+        served, _model, source = registry.served(name)
+    except AiAgentsError as exc:
+        return {"version": None, "from": f"error: {exc}"}
+    return {"version": served.version, "from": source}
+
+
+def served_cell(served: dict[str, str | None]) -> str:
+    """The table cell of `served_json`: 'file', or the label and its version."""
+    return "file" if served["from"] == "file" else f"{served['from']} {served['version'] or ''}".strip()
+
+
 def register(app: typer.Typer) -> None:
     group = typer.Typer(
         help="Versioned prompts: list, show, versions, diff, label, promote, rollback.", no_args_is_help=True
@@ -27,11 +42,7 @@ def register(app: typer.Typer) -> None:
             result = []
             for name in registry.names():
                 prompt = registry.current(name)
-                try:
-                    served, _model, source = registry.served(name)
-                    serving = {"version": served.version, "from": source}
-                except AiAgentsError as exc:  # a label pointing at a version no longer known
-                    serving = {"version": None, "from": f"error: {exc}"}
+                serving = served_json(registry, name)
                 result.append(
                     {
                         "name": name,
@@ -53,8 +64,7 @@ def register(app: typer.Typer) -> None:
         table = Table("prompt", "file version", "served", "labels", "description")
         for row in data:
             labels = " ".join(f"{k}={v}" for k, v in row["labels"].items())  # type: ignore[union-attr]
-            served = row["served"]
-            where = "file" if served["from"] == "file" else f"{served['from']} {served['version']}"  # type: ignore[index]
+            where = served_cell(row["served"])  # type: ignore[arg-type]
             table.add_row(str(row["name"]), str(row["version"]), where, labels, str(row["description"] or ""))
         out.print(table)
         for error in broken.values():

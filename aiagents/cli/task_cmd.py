@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from aiagents.cli.output import console, fail, note_model, out, print_json, run_guarded
+from aiagents.cli.prompts_cmd import served_cell, served_json
 from aiagents.prompts import PromptRegistry
 from aiagents.tasks import Task
 from aiagents.tracing import setup as setup_tracing
@@ -43,16 +44,16 @@ def register(app: typer.Typer) -> None:
         rows = []
         for name in registry.names():
             prompt = registry.current(name)
-            served, _model, source = run_guarded(registry.served, name)
-            rows.append({"task": name, "version": prompt.version, "served": {"version": served.version, "from": source},
+            rows.append({"task": name, "version": prompt.version, "served": served_json(registry, name),
                          "output": prompt.output, "variables": list(prompt.variables)})  # fmt: skip
         if as_json:
             print_json({"tasks": rows})
             return
         table = Table("task", "file version", "served", "output", "variables")
         for r in rows:
-            served = "file" if r["served"]["from"] == "file" else f"{r['served']['from']} {r['served']['version']}"
-            table.add_row(r["task"], r["version"], served, r["output"] or "str", ", ".join(r["variables"]))
+            table.add_row(
+                r["task"], r["version"], served_cell(r["served"]), r["output"] or "str", ", ".join(r["variables"])
+            )
         out.print(table)
 
     @group.command("run")
