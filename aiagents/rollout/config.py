@@ -216,12 +216,12 @@ class ExperimentStore:
         self.shared = shared
 
     def stamp(self) -> tuple[tuple[str, float], ...]:
-        """What changes when any experiment changes (the router re-reads on a new stamp)."""
+        """(experiment name, last change) of every experiment: the router re-reads them on a new stamp."""
         if self.shared is not None:
             rows = self.shared.query("SELECT name, updated_at FROM experiments ORDER BY name")
             return tuple((r["name"], float(r["updated_at"])) for r in rows)
         files = sorted(self.folder.glob("*.json")) if self.folder.exists() else []
-        return tuple((p.name, p.stat().st_mtime) for p in files)
+        return tuple((p.stem, p.stat().st_mtime) for p in files)
 
     def path(self, name: str) -> Path:
         if not _NAME.match(name):

@@ -87,7 +87,7 @@ class ExperimentRouter:
         loaded: dict[str, Experiment] = {}
         for name, _ in stamp:
             try:
-                e = self.experiments.load(name.removesuffix(".json"))
+                e = self.experiments.load(name)
             except Exception as exc:  # noqa: BLE001 - a bad file must not break serving; said in the log
                 log.error("experiment file ignored: %s", exc)
                 continue
