@@ -8,6 +8,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from aiagents.cli.demo_space import read_demo_data_unless_yours
 from aiagents.cli.output import console, out, print_json, run_guarded
 
 __all__ = ["register", "print_report", "step_improvement_loop", "check_variants", "ship"]
@@ -266,6 +267,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json"),
     ) -> None:
         """Per-variant metrics with 95% intervals, the primary-metric test and a decision."""
+        read_demo_data_unless_yours(experiment=name)
         rep = run_guarded(_report, name)
         if as_json:
             print_json(rep)

@@ -11,6 +11,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
+from aiagents.cli.demo_space import read_demo_data_unless_yours
 from aiagents.cli.output import console, fail, out, print_json, run_guarded
 
 __all__ = ["register"]
@@ -128,6 +129,10 @@ def _trajectory(req: dict[str, Any]) -> Any:
 
 
 def register(app: typer.Typer) -> None:
+    @annotate_app.callback()
+    def _data_folder() -> None:
+        read_demo_data_unless_yours()
+
     @annotate_app.command("sample")
     def sample_cmd(
         n: int = typer.Option(50, "--n", help="How many requests to draw."),

@@ -6,20 +6,24 @@ The demo is a list of steps, one per layer; each step takes the shared `DemoCont
 from __future__ import annotations
 
 import asyncio
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.rule import Rule
 from rich.table import Table
 
+from aiagents.cli.demo_space import demo_space
 from aiagents.cli.output import console, note_model, out
 from aiagents.settings import get_settings
 from aiagents.tasks import Task
 from aiagents.tracing import phoenix_url
 from aiagents.tracing import setup as setup_tracing
+from aiagents.tracing import shutdown as shutdown_tracing
 from aiagents.tracing.phoenix_server import PhoenixServer, phoenix_is_up, start_phoenix
 
 __all__ = ["DemoContext", "DEMO_STEPS", "register"]
@@ -109,13 +113,18 @@ def register(app: typer.Typer) -> None:
         started = time.perf_counter()
         model_name = note_model(model)
         url, server = _ensure_phoenix(keep_phoenix)
-        settings = get_settings()
-        setup_tracing(endpoint=url)
-        ctx = DemoContext(model=model_name, phoenix=url, project=settings.phoenix_project)
         try:
-            for step in DEMO_STEPS:
-                step(ctx)
-            step_read_back_traces(ctx)
+            with demo_space() as folder:
+                _reset_demo_folder(folder)
+                settings = get_settings()
+                setup_tracing(endpoint=url)
+                ctx = DemoContext(model=model_name, phoenix=url, project=settings.phoenix_project)
+                try:
+                    for step in DEMO_STEPS:
+                        step(ctx)
+                    step_read_back_traces(ctx)
+                finally:
+                    shutdown_tracing()
         finally:
             if server is not None and not keep_phoenix:
                 server.stop()
@@ -123,4 +132,16 @@ def register(app: typer.Typer) -> None:
         out.print(f"Phoenix: {url}  (project {ctx.project!r})")
         if server is not None and not keep_phoenix:
             out.print("The demo's Phoenix has stopped; its traces are kept: `aiagents phoenix` serves them again.")
+        out.print(
+            f"The demo's data (request log, experiment 'demo', index, datasets) is in {folder}, apart from yours: "
+            f"your service, dashboard and reports never see it. Until you have traffic of your own, `aiagents "
+            f"logs`, `ab report` and `annotate` show it; `AIAGENTS_DATA_DIR={folder}` works on it."
+        )
         out.print(f"Demo finished in {time.perf_counter() - started:.1f} s with model {model_name!r}.")
+
+
+def _reset_demo_folder(folder: Path) -> None:
+    """Each demo starts from an empty folder of its own (its figures are those of this run)."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, mode=0o700)

@@ -11,6 +11,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from aiagents.cli.demo_space import read_demo_data_unless_yours
 from aiagents.cli.output import console, fail, out, print_json, run_guarded
 from aiagents.settings import get_settings
 
@@ -83,6 +84,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Logged requests, newest first, with their input and output cut to the terminal."""
+        read_demo_data_unless_yours()
         from aiagents.logstore import open_store
 
         store = run_guarded(open_store)
@@ -122,6 +124,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """One request: input, output, prompt version, model, variant, feedback, online scores, trace link."""
+        read_demo_data_unless_yours()
         from aiagents.logstore import open_store
         from aiagents.tracing import phoenix_url
 
@@ -173,6 +176,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Requests, feedback, errors, thumbs, corrections, latency, tokens and cost in the log."""
+        read_demo_data_unless_yours()
         from aiagents.logstore import open_store, redact_url
 
         store = run_guarded(open_store)

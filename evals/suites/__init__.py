@@ -6,8 +6,8 @@
 - `docs-rag`: retrieval over the demo help center (12 questions with expected documents; hit/MRR/recall/nDCG);
 - `docs-agent`: a docs agent that must call `search_docs` (8 questions with expected trajectories).
 
-The RAG and agent suites read the index `demo-docs`, which `aiagents demo` builds (or `aiagents ingest`
-on the folder `aiagents.ingestion.demo_docs_path()` with `--index demo-docs`).
+The RAG and agent suites read the index `demo-docs`, built by `aiagents ingest`
+on the folder `aiagents.ingestion.demo_docs_path()` with `--index demo-docs`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Targets of the docs suites: hybrid retrieval over the demo help center, and a small docs agent whose
 one tool is `search_docs` (a pydantic-ai `Agent`; offline it runs the offline baseline policy).
 
-Both read the `demo-docs` index (built by `aiagents demo`).
+Both read the `demo-docs` index, built from the shipped help center by `aiagents ingest` (the demo builds its
+own in its own data folder).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def docs_retriever(index_name: str | None = None) -> Any:
         docs = Path(str(files("aiagents") / "demo_data" / "docs"))  # the core's data (evals does not import ingestion)
         raise UserError(
             f"The docs suites need the index {name!r}: run `aiagents ingest {docs} --index {name}` "
-            "(or `aiagents demo`, which builds it)."
+            "(the demo's index lives in the demo's own data folder)."
         ) from exc
     return Retriever(index, get_embedder())
 
