@@ -326,8 +326,9 @@ class Trajectory:
         Equal to `from_messages` on the same run in steps, texts, tool names, arguments, call ids,
         results, final output, token counts, ids and metadata; not in timing (`timestamp`,
         `duration_s`), which spans measure and messages only stamp, nor `span_id`: compare
-        `a.comparable() == b.comparable()`. A tool result that is a string holding JSON comes back
-        parsed (spans keep JSON text only). A call that never ran has no TOOL span: its result is read
+        `a.comparable() == b.comparable()`. Tool results are read from the model request that carried
+        them, so a string holding JSON stays a string and a dict a dict (the TOOL span keeps JSON text only, the
+        fallback for a call no model request followed). A call that never ran has no TOOL span: its result is read
         from the next model request and marked an error (unknown tool, invalid output arguments; in a
         run resumed after approvals, a denied call).
         """
@@ -353,7 +354,7 @@ class Trajectory:
                     ToolResult(
                         call_id=call_id,
                         tool_name=name,
-                        content=json_text_value(span.attrs.get("gen_ai.tool.call.result")) if span else content,
+                        content=content,  # as the model read it (JSON text stays text)
                         error=span.failed if span else True,  # no span: the call was denied, never ran
                         retry=span.failed if span else False,
                         timestamp=span.end if span else agent.start,
@@ -396,7 +397,13 @@ class Trajectory:
                 span = tool_spans.get(c.call_id)
                 if span is not None:
                     failed = span.failed
-                    content = json_text_value(span.attrs.get("gen_ai.tool.call.result"))
+                    # The next model request holds the result as the tool returned it (JSON text stays text);
+                    # the TOOL span's attribute is JSON text either way, so it is the fallback (the last call).
+                    content = (
+                        replies[c.call_id]
+                        if c.call_id in replies
+                        else json_text_value(span.attrs.get("gen_ai.tool.call.result"))
+                    )
                     steps.append(
                         ToolResult(
                             call_id=c.call_id,

@@ -4,7 +4,9 @@
 
 Compares a whole-database copy per run (``copy.deepcopy``, a pickle round trip) plus a whole-database
 canonical hash with the copy-on-write `RetailDatabase` (records copied on edit, per-record hashes cached),
-then times `replay_gold` (tools mode; with ``--agent`` also through a scripted pydantic-ai agent).
+then times `replay_gold` (tools mode: each gold call through the environment's toolset, as a model's call
+runs; beside it the same replay through `RetailTools.call` directly, the floor; with ``--agent`` also through
+a scripted pydantic-ai agent), and multi-turn runs with a scripted user on the dev split, k=2 (pass^k).
 Also reports the "do nothing" baseline: tasks whose gold state equals the initial state.
 Prints one JSON object; the numbers are what this machine measured.
 """
@@ -23,7 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from aiagents.tools.retail import load_retail_data, load_tasks, replay_actions, replay_gold, task_files
+from aiagents.tools.environment import ScriptedUser, gold_model, pass_hat_k
+from aiagents.tools.retail import load_retail_data, load_tasks, replay_actions, replay_gold, run_tasks, task_files
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "tau_bench_retail"
 
@@ -79,6 +82,31 @@ def main() -> None:
             "seconds": round(report.seconds, 3),
         },
     }
+    tasks = [task for path in task_files(args.data) for task in load_tasks(path)]
+    started = time.perf_counter()
+    direct_ok = 0
+    for task in tasks:
+        gold = replay_actions(task, data)
+        again = replay_actions(task, data)
+        direct_ok += again.state_hash == gold.state_hash
+    result["replay_direct_calls"] = {
+        "tasks": len(tasks), "state_match": direct_ok, "seconds": round(time.perf_counter() - started, 3),
+    }  # fmt: skip
+    dev = load_tasks(args.data / "retail_tasks_dev.jsonl")
+    started = time.perf_counter()
+    runs = asyncio.run(
+        run_tasks(dev, data=data, model_for=gold_model, user=ScriptedUser(["Yes, please go ahead."]), k=2)
+    )
+    seconds = time.perf_counter() - started
+    outcomes: dict[str, list[bool]] = {}
+    for run in runs:
+        outcomes.setdefault(run.task_id, []).append(run.reward == 1.0)
+    result["multi_turn_scripted_dev_k2"] = {
+        "runs": len(runs),
+        "ms_per_run": round(seconds * 1000 / len(runs), 2),
+        "pass^1": round(pass_hat_k(outcomes, 1), 3),
+        "pass^2": round(pass_hat_k(outcomes, 2), 3),
+    }
     if args.agent:
         agent_report = asyncio.run(replay_gold(args.data, mode="agent"))
         result["replay_agent"] = {
@@ -87,7 +115,6 @@ def main() -> None:
             "seconds": round(agent_report.seconds, 3),
         }
     initial = data.state_hash()
-    tasks = [task for path in task_files(args.data) for task in load_tasks(path)]
     result["do_nothing_baseline_reward_1"] = sum(
         replay_actions(task, data).state_hash == initial and not task.outputs for task in tasks
     )

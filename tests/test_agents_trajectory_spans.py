@@ -11,6 +11,7 @@ import pytest
 from aiagents.retrieval.types import Hit
 from aiagents.tools.docs import docs_toolset
 from aiagents.tools.rollout import RolloutConfig, RolloutToolset
+from pydantic import BaseModel
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
@@ -189,3 +190,83 @@ def test_from_spans_of_a_run_paused_for_approval_and_its_resumption(spans) -> No
     # the paused run has no output; the resumed one starts with the approved and the denied call's results
     assert paused.trajectory.output is None
     assert [(r.call_id, r.error) for r in resumed.trajectory.tool_results()] == [("c1", False), ("c2", True)]
+
+
+class Item(BaseModel):
+    sku: str
+    price: float
+
+
+def kinds_toolset() -> Any:
+    from aiagents.tools import make_toolset
+
+    def as_text() -> str:
+        """Plain words."""
+        return "plain words, not JSON"
+
+    def as_json_text() -> str:
+        """JSON as text."""
+        return '{"a": 1, "b": [true, null]}'
+
+    def as_dict() -> dict[str, Any]:
+        """A dict."""
+        return {"nested": {"x": [1, 2.5]}, "name": "dict"}
+
+    def as_model() -> Item:
+        """A pydantic model."""
+        return Item(sku="B-1", price=9.5)
+
+    return make_toolset([as_text, as_json_text, as_dict, as_model], id="kinds")
+
+
+def kinds_model() -> FunctionModel:
+    def fn(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        if not any(isinstance(m, ModelResponse) for m in messages):
+            names = ("as_text", "as_json_text", "as_dict", "as_model")
+            return ModelResponse(parts=[ToolCallPart(n, {}, tool_call_id=f"c-{n}") for n in names])
+        args = {"answer": "four kinds", "found_answer": True, "references": [], "confidence": 0.5}
+        return ModelResponse(parts=[ToolCallPart(info.output_tools[0].name, args)])
+
+    return FunctionModel(fn, model_name="kinds")
+
+
+def test_a_run_read_back_from_phoenix_replays_with_tool_results_of_every_kind(phoenix_server: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Strings, JSON strings, dicts and pydantic models: `agent trace ID --save F` then `ReplayModel.load(F)`
+    replays with the result checks on, and a changed result is still caught."""
+    from typer.testing import CliRunner
+
+    from aiagents import tracing
+    from aiagents.cli import app
+    from aiagents.models import ReplayDivergenceError, ReplayModel
+
+    def agent(toolset: Any) -> PromptAgent[DocsAnswer]:
+        return PromptAgent(
+            "docs-agent", toolsets=[toolset], output_type=DocsAnswer, sessions=SessionStore(persist=False)
+        )
+
+    tracing.setup(endpoint=phoenix_server, batch=False)
+    result = agent(kinds_toolset()).run_sync("Four kinds?", model=kinds_model())
+    tracing.current_tracing().flush()  # type: ignore[union-attr]
+    _phoenix_spans(phoenix_server, result.trace_id, want=1 + 2 + 4)
+    saved = tmp_path / "kinds.json"
+    cli = CliRunner().invoke(
+        app, ["agent", "trace", result.trace_id, "--phoenix", phoenix_server, "--save", str(saved)]
+    )
+    assert cli.exit_code == 0, cli.output
+    read_back = Trajectory.load(saved)
+    assert read_back.comparable() == result.trajectory.comparable()  # JSON text stays text, a dict a dict
+
+    replayed = agent(kinds_toolset()).run_sync("Four kinds?", model=ReplayModel.load(saved))
+    assert replayed.output == result.output
+
+    from aiagents.tools import make_toolset
+
+    def as_dict() -> dict[str, Any]:
+        """A dict."""
+        return {"nested": {"x": [1, 2.5]}, "name": "changed"}
+
+    changed = kinds_toolset()
+    changed.tools.pop("as_dict")
+    changed = make_toolset([*changed.tools.values(), as_dict], id="kinds")
+    with pytest.raises(ReplayDivergenceError, match="as_dict"):
+        agent(changed).run_sync("Four kinds?", model=ReplayModel.load(saved))

@@ -69,8 +69,8 @@ def test_gold_replay_reaches_reward_1_on_all_520_tasks_and_leaves_the_base_untou
     before = data.state_hash()
     report = asyncio.run(replay_gold(DATA))
     assert report.to_json()["files"] == {
-        "retail_tasks_dev.jsonl": {"tasks": 20, "reward_1": 20},
-        "retail_tasks_train.jsonl": {"tasks": 500, "reward_1": 500},
+        "retail_tasks_dev.jsonl": {"tasks": 20, "reward_1": 20, "outputs_need_model": 0},
+        "retail_tasks_train.jsonl": {"tasks": 500, "reward_1": 500, "outputs_need_model": 0},
     }
     assert (report.tasks, report.reward_1, report.failures) == (520, 520, [])
     # 20 of the 793 gold calls ask for more than a gift card holds; the tools refuse them, as tau-bench's do.
@@ -125,13 +125,16 @@ def test_cli_replay_prints_one_json_object() -> None:
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert (out["tasks"], out["reward_1"], out["failures"]) == (520, 520, [])
-    assert out["files"]["retail_tasks_train.jsonl"] == {"tasks": 500, "reward_1": 500}
+    assert out["files"]["retail_tasks_train.jsonl"] == {"tasks": 500, "reward_1": 500, "outputs_need_model": 0}
 
 
 def test_cli_replay_names_a_wrong_folder(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["retail", "replay", "--data", str(tmp_path), "--json"])
     assert result.exit_code == 2
-    assert "db/users.json" in result.stderr and str(tmp_path) in result.stderr
+    message = json.loads(result.stdout)["error"]["message"]  # with --json the error is JSON on stdout
+    assert "db/users.json" in message and str(tmp_path) in message
+    plain = CliRunner().invoke(app, ["env", "replay", "retail", "--data", str(tmp_path)])
+    assert plain.exit_code == 2 and "db/users.json" in plain.stderr
 
 
 def test_cli_run_scores_the_offline_baseline_on_a_split() -> None:

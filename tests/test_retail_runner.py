@@ -255,7 +255,10 @@ async def test_each_run_is_a_chain_span_with_the_task_and_its_reward(spans) -> N
     assert attributes[SpanAttributes.USER_ID] == "ann_1"
     metadata = json.loads(str(attributes[SpanAttributes.METADATA]))
     assert metadata == {
+        "environment": "retail",
         "task_id": "t-cancel",
+        "trial": 0,
+        "user_turns": 1,
         "reward": 1.0,
         "state_match": True,
         "policy_version": "retail-policy@1",

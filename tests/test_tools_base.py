@@ -158,3 +158,33 @@ def test_approval_marks_the_tool() -> None:
     toolset = make_toolset([add, lookup], id="t", approval=["add"])
     flags: dict[str, Any] = {n: t.requires_approval for n, t in toolset.tools.items()}
     assert flags == {"add": True, "lookup": False}
+
+
+def test_toolsets_rebuilt_per_run_share_schemas_but_call_their_own_functions() -> None:
+    """`make_toolset` reuses a tool's schema for the same function rebuilt over new state (a closure per run),
+    never for a different function, docstring or default."""
+    from aiagents.tools.environment import ToolCaller
+
+    def toolset_over(state: dict[str, int], doc: str = "Add to the counter.") -> Any:
+        def add(n: int) -> int:
+            """Add to the counter.
+
+            Args:
+                n: How much to add.
+            """
+            state["count"] += n
+            return state["count"]
+
+        add.__doc__ = add.__doc__.replace("Add to the counter.", doc)  # type: ignore[union-attr]
+        return make_toolset([add], id="counter")
+
+    first, second = {"count": 0}, {"count": 100}
+    a, b = toolset_over(first), toolset_over(second)
+    assert a.tools["add"].function_schema is not b.tools["add"].function_schema
+    assert a.tools["add"].function_schema.validator is b.tools["add"].function_schema.validator  # built once
+    assert asyncio.run(ToolCaller(a).call("add", {"n": "2"})) == "2"
+    assert asyncio.run(ToolCaller(b).call("add", {"n": 1})) == "101"
+    assert first == {"count": 2} and second == {"count": 101}
+    assert "invalid arguments for add" in asyncio.run(ToolCaller(a).call("add", {"n": "two"}))
+    other = toolset_over({"count": 0}, doc="Increase the tally.")
+    assert other.tools["add"].tool_def.description.startswith("Increase the tally.")

@@ -9,6 +9,7 @@ from aiagents.cli import (
     agent_cmd,
     annotate_cmd,
     demo_cmd,
+    env_cmd,
     eval_cmd,
     ingest_cmd,
     init_cmd,
@@ -37,6 +38,7 @@ prompts_cmd.register(app)
 task_cmd.register(app)
 tracing_cmd.register(app)
 demo_cmd.register(app)
+env_cmd.register(app)
 retail_cmd.register(app)
 retrieval_cmd.register(app)
 rag_cmd.register(app)

@@ -1,4 +1,5 @@
-"""The retail-shop environment (tau-bench retail): 16 tools over a mock shop database, gold replay, runner.
+"""The retail-shop environment (tau-bench retail): 16 tools over a mock shop database, as the `RETAIL`
+`Environment` (gold replay, runner, multi-turn runs and pass^k come from `aiagents.tools.environment`).
 
 ```python
 from aiagents.tools.retail import load_retail_data, load_tasks, run_task
@@ -13,8 +14,9 @@ print(run.reward, run.score.state_differences)
 from __future__ import annotations
 
 from aiagents.tools.retail.database import TABLES, RetailData, RetailDatabase, Table, load_retail_data, record_digest
+from aiagents.tools.retail.environment import RETAIL
 from aiagents.tools.retail.errors import RetailDataError, RetailRunnerError
-from aiagents.tools.retail.policy import RETAIL_POLICY, RETAIL_POLICY_VERSION
+from aiagents.tools.retail.policy import RETAIL_POLICY, RETAIL_POLICY_VERSION, RETAIL_RULES
 from aiagents.tools.retail.replay import ReplayFailure, ReplayReport, replay_gold
 from aiagents.tools.retail.runner import (
     AgentFactory,
@@ -39,6 +41,8 @@ from aiagents.tools.retail.tools import (
 from aiagents.tools.retail.toolset import retail_toolset
 
 __all__ = [
+    "RETAIL",
+    "RETAIL_RULES",
     # database
     "TABLES",
     "RetailData",

@@ -5,14 +5,14 @@ Tool errors are not raised: a tool returns a string starting with ``"Error:"`` s
 
 from __future__ import annotations
 
-from aiagents.errors import UserError
+from aiagents.tools.environment.errors import EnvironmentDataError, EnvironmentRunnerError
 
 __all__ = ["RetailDataError", "RetailRunnerError"]
 
 
-class RetailDataError(UserError):
+class RetailDataError(EnvironmentDataError):
     """A retail data folder, database file or task file is missing or malformed (names the file/line)."""
 
 
-class RetailRunnerError(UserError):
+class RetailRunnerError(EnvironmentRunnerError):
     """The task runner was called wrongly (for example neither a model nor an agent factory)."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-__all__ = ["RETAIL_POLICY", "RETAIL_POLICY_VERSION"]
+from aiagents.tools.environment.runner import SINGLE_TURN_NOTE
+
+__all__ = ["RETAIL_POLICY", "RETAIL_POLICY_VERSION", "RETAIL_RULES"]
 
 RETAIL_POLICY_VERSION = "retail-policy@1"
 """Name and version of `RETAIL_POLICY`; recorded on each task run (bump it when the text changes)."""
 
-RETAIL_POLICY = """\
+RETAIL_RULES = """\
 You are a customer-service agent of an online retail shop. Help the customer with their orders using
 the tools; never invent information a tool did not give you.
 
@@ -26,7 +28,8 @@ Rules:
   transfer to a human agent with a summary.
 - Do one thing at a time and check each tool result; a result starting with 'Error:' means nothing
   changed: fix the call or explain the problem.
-- This conversation has no back-and-forth: the customer's message states everything they want and
-  counts as their explicit confirmation. Carry out exactly what they ask, no more, then reply with a
-  short summary including any numbers they asked for.
 """
+"""The shop's rules (the environment's policy); the runner adds the conversation protocol's note."""
+
+RETAIL_POLICY = RETAIL_RULES + SINGLE_TURN_NOTE
+"""The single-turn agent's instructions (the rules and the single-turn note)."""

@@ -1,72 +1,19 @@
-"""tau-bench's reward: the database state equals the gold replay's, and every required output was said."""
+"""tau-bench's reward for the shop (the general `aiagents.tools.environment.scoring`), and the direct replay
+of a task's gold actions through `RetailTools.call` (synchronous, for scripts and benchmarks)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-
-from aiagents.tools.retail.database import RetailData, RetailDatabase
+from aiagents.tools.environment.database import EnvironmentData
+from aiagents.tools.environment.scoring import GoldReplay, Score, output_found, score_run
 from aiagents.tools.retail.tasks import RetailTask
 from aiagents.tools.retail.tools import RetailTools
 
 __all__ = ["GoldReplay", "Score", "output_found", "replay_actions", "score_run"]
 
 
-@dataclass(kw_only=True)
-class GoldReplay:
-    """The result of replaying a task's gold actions on a fresh database."""
-
-    db: RetailDatabase
-    """The database after the replay."""
-    results: list[str]
-    """Each action's tool result, in order."""
-
-    @property
-    def state_hash(self) -> str:
-        """The state hash after the replay."""
-        return self.db.state_hash()
-
-    @property
-    def errors(self) -> list[str]:
-        """The results that are errors (a gold action the tools refused)."""
-        return [r for r in self.results if r.startswith("Error:")]
-
-
-@dataclass(kw_only=True)
-class Score:
-    """How one run scored."""
-
-    reward: float
-    """1.0 when the state matches and every output was found, else 0.0."""
-    state_match: bool
-    """The database state equals the gold replay's."""
-    missing_outputs: list[str] = field(default_factory=list)
-    """Required outputs no reply contained."""
-    state_differences: list[str] = field(default_factory=list)
-    """``table/key`` of the records that differ from the gold state (empty when it matches)."""
-
-
-def replay_actions(task: RetailTask, data: RetailData) -> GoldReplay:
+def replay_actions(task: RetailTask, data: EnvironmentData) -> GoldReplay:
     """Replay ``task``'s gold actions through the tools on a fresh copy of ``data``."""
     db = data.fresh()
     tools = RetailTools(db)
     results = [tools.call(action.name, action.kwargs) for action in task.actions]
     return GoldReplay(db=db, results=results)
-
-
-def output_found(output: str, replies: Sequence[str]) -> bool:
-    """tau-bench's output check: ``output`` (lower-cased) is in some reply lower-cased with commas removed."""
-    needle = output.lower()
-    return any(needle in reply.lower().replace(",", "") for reply in replies)
-
-
-def score_run(task: RetailTask, db: RetailDatabase, replies: Sequence[str], gold: GoldReplay) -> Score:
-    """Score a run that left ``db`` and said ``replies`` against the task's gold replay."""
-    state_match = db.state_hash() == gold.state_hash
-    missing = [output for output in task.outputs if not output_found(output, replies)]
-    return Score(
-        reward=1.0 if state_match and not missing else 0.0,
-        state_match=state_match,
-        missing_outputs=missing,
-        state_differences=[] if state_match else db.differences(gold.db),
-    )

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from aiagents.tools.environment.errors import EnvironmentDataError
+from aiagents.tools.environment.tasks import GoldAction
+from aiagents.tools.environment.tasks import load_tasks as load_env_tasks
+from aiagents.tools.environment.tasks import task_files as env_task_files
 from aiagents.tools.retail.errors import RetailDataError
-from pydantic import TypeAdapter, ValidationError
 
 __all__ = ["TASK_FILE_GLOB", "GoldAction", "RetailTask", "load_tasks", "task_files"]
 
 TASK_FILE_GLOB = "retail_tasks_*.jsonl"
 """The task files of a data folder (``retail_tasks_train.jsonl``, ``retail_tasks_dev.jsonl``, ...)."""
-
-
-@dataclass(kw_only=True)
-class GoldAction:
-    """One tool call of a task's reference solution."""
-
-    name: str
-    """The tool's name."""
-    kwargs: dict[str, Any]
-    """The tool's arguments."""
 
 
 @dataclass(kw_only=True)
@@ -42,35 +33,17 @@ class RetailTask:
     """Strings an assistant reply must contain (case-insensitive, commas ignored in the reply)."""
 
 
-_TASK = TypeAdapter(RetailTask)
-
-
 def load_tasks(path: str | Path) -> list[RetailTask]:
     """The tasks of one JSON-lines file; a malformed line raises `RetailDataError` naming file and line."""
-    path = Path(path)
-    tasks = []
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise RetailDataError(f"{path}: task file not found") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            tasks.append(_TASK.validate_python(json.loads(line)))
-        except json.JSONDecodeError as e:
-            raise RetailDataError(f"{path}:{number}: not valid JSON ({e.msg})") from None
-        except ValidationError as e:
-            first = e.errors()[0]
-            where = ".".join(map(str, first["loc"]))
-            raise RetailDataError(f"{path}:{number}: field {where!r}: {first['msg']}") from None
-    return tasks
+        return load_env_tasks(path, task_type=RetailTask)
+    except EnvironmentDataError as e:
+        raise RetailDataError(str(e)) from None
 
 
 def task_files(data_dir: str | Path) -> list[Path]:
     """The task files in ``data_dir``, sorted by name; raises `RetailDataError` if there are none."""
-    data_dir = Path(data_dir)
-    files = sorted(data_dir.glob(TASK_FILE_GLOB))
-    if not files:
-        raise RetailDataError(f"{data_dir}: no {TASK_FILE_GLOB} files; pass the tau-bench retail data folder")
-    return files
+    try:
+        return env_task_files(data_dir, TASK_FILE_GLOB)
+    except EnvironmentDataError as e:
+        raise RetailDataError(f"{e}; pass the tau-bench retail data folder") from None
