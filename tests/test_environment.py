@@ -259,6 +259,16 @@ def test_cli_on_your_own_environment(library: tuple[Environment, Path]) -> None:
     summary = json.loads(run.stdout)
     assert (summary["tasks"], summary["runs"], summary["k"], summary["turns"]) == (3, 6, 2, "single")
     assert set(summary["pass_hat_k"]) == {"1", "2"} and summary["pass_hat_k"]["2"] <= summary["pass_hat_k"]["1"]
+    talk = CliRunner().invoke(
+        app,
+        ["env", "run", "library_env:LIBRARY", "--data", str(data), "--model", "offline", "--user-model", "offline"]
+        + ["--limit", "1", "--json"],
+    )
+    assert talk.exit_code == 0, talk.output
+    conversation = json.loads(talk.stdout)
+    # The offline user states its brief, then says ###STOP###: one user turn, and the run is multi-turn.
+    assert conversation["turns"] == "multi" and conversation["policy_version"].endswith("+multi-turn")
+    assert conversation["results"][0]["user_messages"] == [TASKS[0]["instruction"]]
     listed = CliRunner().invoke(app, ["env", "list", "--json"])
     assert "retail" in [e["name"] for e in json.loads(listed.stdout)["environments"]]
     unknown = CliRunner().invoke(app, ["env", "replay", "nope", "--data", str(data)])

@@ -119,15 +119,18 @@ def run_command(
     if as_json:
         print_json(summary)
         return
-    table = Table(
-        "task", "trial", "reward", "tool calls", "user turns", "state", "error", title=f"{env.name}: {model_name}"
-    )
+    table = Table(title=f"{env.name}: {model_name}")
+    table.add_column("task", no_wrap=True)
+    for column in ("trial", "reward", "calls", *(("user turns",) if user is not None else ())):
+        table.add_column(column, justify="right")
+    table.add_column("state (first difference)", overflow="fold")
+    table.add_column("error", overflow="fold")
     for r in runs:
-        state = "match" if r.score.state_match else "; ".join(r.score.state_diff or r.score.state_differences)[:70]
+        state = "match" if r.score.state_match else (r.score.state_diff or r.score.state_differences)[0]
+        turns = (str(len(r.user_messages)),) if user is not None else ()
         table.add_row(
-            r.task_id, str(r.trial), f"{r.reward:.0f}", str(len(r.tool_calls)), str(len(r.user_messages)), state,
-            (r.error or "")[:60],
-        )  # fmt: skip
+            r.task_id, str(r.trial), f"{r.reward:.0f}", str(len(r.tool_calls)), *turns, state, (r.error or "")[:80]
+        )
     out.print(table)
     passes = ", ".join(f"pass^{i} {v:.3f}" for i, v in summary["pass_hat_k"].items())
     out.print(f"reward 1 on {rewarded}/{len(runs)} runs (average reward {summary['average_reward']}); {passes}")

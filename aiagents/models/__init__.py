@@ -1,7 +1,7 @@
 """Model layer: resolve a model name to a pydantic-ai model; the offline baseline; usage and cost."""
 
 from aiagents.models.extractive import ExtractiveAnswer, Source, answer_extractively
-from aiagents.models.offline import OFFLINE_MODEL_NAME, OfflineModel, offline_policy
+from aiagents.models.offline import OFFLINE_MODEL_NAME, SIMULATED_USER_ROLE, OfflineModel, offline_policy
 from aiagents.models.replay import REPLAY_MODEL_PREFIX, ReplayDivergenceError, ReplayModel
 from aiagents.models.resolve import (
     OFFLINE,
@@ -22,6 +22,7 @@ __all__ = [
     "resolve_model",
     # offline baseline
     "OFFLINE_MODEL_NAME",
+    "SIMULATED_USER_ROLE",
     "OfflineModel",
     "offline_policy",
     # replay

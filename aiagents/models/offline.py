@@ -4,7 +4,8 @@ It needs no key and no network, so demos and tests run anywhere. It is a *baseli
 `offline-baseline` in traces and logs: structured output is filled by heuristics from the input,
 agents search with the question and answer extractively from the results, citing sources. With a toolset
 that has no search tool, it calls the tool whose name and description share most words with the question
-(arguments filled from the question), so offline agent evals on any toolset give a signal.
+(arguments filled from the question), so offline agent evals on any toolset give a signal. As a simulated
+user (instructions starting with `SIMULATED_USER_ROLE`) it states its brief, then ends the conversation.
 """
 
 from __future__ import annotations
@@ -30,9 +31,13 @@ from aiagents.media import embedded_description
 from aiagents.models.extractive import Source, answer_extractively, parse_sources
 from aiagents.models.schema_fill import fill_schema
 
-__all__ = ["OFFLINE_MODEL_NAME", "OfflineModel", "offline_policy"]
+__all__ = ["OFFLINE_MODEL_NAME", "SIMULATED_USER_ROLE", "OfflineModel", "offline_policy"]
 
 OFFLINE_MODEL_NAME = "offline-baseline"
+SIMULATED_USER_ROLE = "You are a user talking to a customer-service agent. Your brief:"
+"""How a simulated user's instructions start (`aiagents.tools.environment.ModelUser`): offline, the baseline
+plays the simplest tau-bench user, who states the brief and then ends the conversation."""
+STOP_TOKEN = "###STOP###"
 
 
 class OfflineModel(FunctionModel):
@@ -48,6 +53,8 @@ class OfflineModel(FunctionModel):
 
 def offline_policy(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
     """Decide the next response from the conversation so far (see module docstring)."""
+    if (info.instructions or "").startswith(SIMULATED_USER_ROLE):
+        return _simulated_user(messages, info.instructions or "")
     prompt = _last_user_text(messages)
     returns = _tool_returns_since_last_prompt(messages)
     search_tool = _search_tool(info.function_tools)
@@ -175,6 +182,14 @@ _STOP = frozenset(
         "show",
     ]
 )
+
+
+def _simulated_user(messages: list[ModelMessage], instructions: str) -> ModelResponse:
+    """The simplest simulated user: its brief as the first message, then the stop token."""
+    if any(isinstance(m, ModelResponse) for m in messages):
+        return ModelResponse(parts=[TextPart(STOP_TOKEN)])
+    brief = instructions[len(SIMULATED_USER_ROLE) :].split("\nRules:", 1)[0].strip()
+    return ModelResponse(parts=[TextPart(brief)])
 
 
 def _words(text: str) -> set[str]:

@@ -16,13 +16,16 @@ from pydantic_ai import Agent
 from pydantic_ai.messages import ModelMessage, ModelRequest, ModelResponse, TextPart, UserPromptPart
 from pydantic_ai.models import Model
 
+from aiagents.models import SIMULATED_USER_ROLE
+
 __all__ = ["STOP", "Conversation", "ModelUser", "ScriptedUser", "SimulatedUser"]
 
 STOP = "###STOP###"
 """A simulated user's message containing this ends the conversation (tau-bench's convention)."""
 
-USER_INSTRUCTIONS = """\
-You are a user talking to a customer-service agent. Your brief:
+USER_INSTRUCTIONS = (
+    SIMULATED_USER_ROLE
+    + """
 
 {instruction}
 
@@ -33,6 +36,7 @@ Rules:
 - Do not repeat the brief word for word; say things in your own words.
 - When what the brief asks for is done (or cannot be done), end with the single line ###STOP###.
 """
+)
 
 
 class Conversation(list[str]):
