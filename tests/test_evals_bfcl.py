@@ -212,3 +212,110 @@ async def test_real_model_scores_some_simple_questions() -> None:
     scores, _ = await score_model(resolve_model().model, cases)
     assert scores["simple_python"].cases == 10
     assert scores["simple_python"].passed >= 5, scores["simple_python"].failures
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:  # type: ignore[type-arg]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
+FLIGHT = {
+    "name": "search_flight",
+    "description": "Find flights.",
+    "parameters": {
+        "type": "dict",
+        "properties": {"origin": {"type": "string"}, "to": {"type": "string"}},
+        "required": ["origin", "to"],
+    },
+}
+JAVA_FN = {
+    "name": "Map.put",
+    "parameters": {
+        "type": "dict",
+        "properties": {"key": {"type": "String"}, "value": {"type": "HashMap"}},
+        "required": ["key", "value"],
+    },
+}
+
+
+@pytest.fixture
+def v4_data(tmp_path: Path) -> Path:
+    """The official layout with the categories beyond the first six: live, Java, relevance, uncovered ones."""
+    ask = [[{"role": "user", "content": "Flights from Paris to Rome?"}]]
+    _write_jsonl(
+        tmp_path / "BFCL_v4_live_simple.json",
+        [
+            {"id": "ls_0", "question": ask, "function": [FLIGHT]},
+            {"id": "ls_bad", "question": ask, "function": [FLIGHT]},
+        ],
+    )
+    _write_jsonl(
+        tmp_path / "possible_answer" / "BFCL_v4_live_simple.json",
+        [
+            {"id": "ls_0", "ground_truth": [{"search_flight": {"origin": ["Paris"], "to": ["Rome", "FCO"]}}]},
+            # contradicts its schema: 'origin' is required but the ground truth only allows leaving it out
+            {"id": "ls_bad", "ground_truth": [{"search_flight": {"origin": [""], "to": ["Rome"]}}]},
+        ],
+    )
+    _write_jsonl(tmp_path / "BFCL_v4_live_irrelevance.json", [{"id": "li_0", "question": ask, "function": []}])
+    _write_jsonl(tmp_path / "BFCL_v4_live_relevance.json", [{"id": "lr_0", "question": ask, "function": [FLIGHT]}])
+    _write_jsonl(tmp_path / "BFCL_v4_simple_java.json", [{"id": "j_0", "question": ask, "function": [JAVA_FN]}])
+    _write_jsonl(
+        tmp_path / "possible_answer" / "BFCL_v4_simple_java.json",
+        [{"id": "j_0", "ground_truth": [{"Map.put": {"key": ["name"], "value": ["new HashMap<>()"]}}]}],
+    )
+    _write_jsonl(tmp_path / "BFCL_v4_web_search.json", [{"id": "w_0", "question": ask, "function": []}])
+    return tmp_path
+
+
+def test_every_category_of_the_official_layout_is_scored_or_named_as_skipped(v4_data: Path) -> None:
+    from typer.testing import CliRunner
+
+    from aiagents.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "bfcl", "--data", str(v4_data), "--gold", "--perturb", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    gold = report["gold"]
+    assert {c: (v["cases"], v["passed"]) for c, v in gold.items()} == {
+        "simple_java": (1, 1),
+        "live_simple": (1, 1),
+        "live_irrelevance": (1, 1),
+        "live_relevance": (1, 1),
+    }
+    (bad,) = gold["live_simple"]["invalid_ground_truth"]
+    assert bad["id"] == "ls_bad" and "required parameter 'origin' may only be left out" in bad["reason"]
+    assert all(v["cases"] == v["detected"] > 0 for v in report["perturb"].values()), report["perturb"]
+    assert "missing_call" in report["perturb"]  # relevance: calling nothing must fail
+    assert set(report["skipped"]) == {"web_search"} and "web search" in report["skipped"]["web_search"]
+
+
+def test_relevance_wants_a_call_and_live_parallel_is_unordered() -> None:
+    relevance = BfclCase(id="r", category="live_relevance", question=[], functions=[FLIGHT])
+    assert check_case(relevance, []).passed is False
+    assert check_case(relevance, [ToolCall(tool_name="search_flight", args={})]).passed is True
+    both = [ExpectedCall(tool="search_flight", allowed={"origin": [o], "to": ["Rome"]}) for o in ("Paris", "Oslo")]
+    case = BfclCase(id="p", category="live_parallel", question=[], functions=[FLIGHT], expected=both)
+    calls = [ToolCall(tool_name="search_flight", args={"origin": o, "to": "Rome"}) for o in ("Oslo", "Paris")]
+    assert check_case(case, calls).passed is True
+
+
+def test_a_malformed_ground_truth_names_file_and_id(tmp_path: Path) -> None:
+    _write_jsonl(
+        tmp_path / "BFCL_v4_multi_turn_base.json",
+        [{"id": "mt_0", "question": [[]], "involved_classes": ["MathAPI"]}],
+    )
+    _write_jsonl(tmp_path / "multi_turn_func_doc" / "math_api.json", [{"name": "add", "parameters": {}}])
+    _write_jsonl(
+        tmp_path / "possible_answer" / "BFCL_v4_multi_turn_base.json", [{"id": "mt_0", "ground_truth": [["add(1"]]}]
+    )
+    with pytest.raises(BfclDataError, match=r"BFCL_v4_multi_turn_base.json:1: id 'mt_0': malformed ground truth"):
+        load_category(tmp_path, "multi_turn_base")
+
+
+def test_java_types_reach_the_model_as_strings() -> None:
+    from aiagents.evals.bfcl import bfcl_tool_definitions
+
+    (tool,), back = bfcl_tool_definitions([JAVA_FN])
+    assert back == {"Map_put": "Map.put"}
+    assert tool.parameters_json_schema["properties"] == {"key": {"type": "string"}, "value": {"type": "string"}}

@@ -22,6 +22,8 @@ def _table(title: str, scores: dict[str, Any], hit_label: str) -> Table:
     t.add_column("first miss")
     for name, s in scores.items():
         miss = f"{s.failures[0].id}: {s.failures[0].reason}" if s.failures else ""
+        if s.invalid:
+            miss = f"{len(s.invalid)} entries with contradictory ground truth left out; {miss}".rstrip("; ")
         t.add_row(name, str(s.cases), str(s.passed), miss[:100])
     return t
 
@@ -41,6 +43,7 @@ def bfcl(
 ) -> None:
     """Run a model on BFCL questions and score its calls with the BFCL AST checker's semantics."""
     from aiagents.evals.bfcl import BfclDataError, load_cases, score_gold, score_model, score_perturbations
+    from aiagents.evals.bfcl.data import skipped_categories
 
     if not (gold or perturb or model):
         raise typer.BadParameter("give --model M, or --gold and/or --perturb to check the checker")
@@ -52,9 +55,17 @@ def bfcl(
     if not cases:
         fail(f"no BFCL_v4_<category>.json files found in {data}", 2)
     report: dict[str, Any] = {}
+    not_scored = {c: why for c, why in skipped_categories(data).items() if not cats or c in cats}
     if gold:
         scores = score_gold(cases)
-        report["gold"] = {c: {"cases": s.cases, "passed": s.passed} for c, s in scores.items()}
+        report["gold"] = {
+            c: {
+                "cases": s.cases, "passed": s.passed,
+                **({"failures": [vars(f) for f in s.failures[:20]]} if s.failures else {}),
+                **({"invalid_ground_truth": [vars(f) for f in s.invalid]} if s.invalid else {}),
+            }
+            for c, s in scores.items()
+        }  # fmt: skip
         console.print(_table("BFCL gold answers (must pass)", scores, "passed"))
     if perturb:
         scores = score_perturbations(cases)
@@ -74,9 +85,12 @@ def bfcl(
             }
             for c, s in scores.items()
         }
-        if skipped:
-            report["skipped"] = {c: "multi-turn needs BFCL's executable backends" for c in skipped}
+        not_scored.update({c: "multi-turn needs BFCL's executable backends for a model's run" for c in skipped})
         console.print(_table(f"BFCL: {resolved.name}", scores, "passed"))
+    if not_scored:
+        report["skipped"] = not_scored
+        for c, why in not_scored.items():
+            console.print(f"[yellow]skipped[/] {c}: {why}")
     if as_json:
         print_json(report)
 

@@ -9,9 +9,10 @@ element-wise, dicts key by key; a ground-truth parameter left out must have `""`
 
 Per category: simple / multiple: exactly one call, matching the one expected call; parallel and
 parallel_multiple: the calls as an unordered set (`unordered` mode; BFCL pairs greedily, we use a
-maximum matching, which can only differ by accepting a set greedy pairing misses); irrelevance: no
-call at all; multi_turn_*: per turn, the calls in order (`strict`), arguments `exact` (an AST
-approximation of BFCL's state-based multi-turn checker, which executes the calls on its backends).
+maximum matching, which can only differ by accepting a set greedy pairing misses; the live_ categories
+alike); irrelevance and live_irrelevance: no call at all; live_relevance: at least one call;
+multi_turn_*: per turn, the calls in order (`strict`), arguments `exact` (an AST approximation of BFCL's
+state-based multi-turn checker, which executes the calls on its backends).
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def bfcl_call_diffs(call: ToolCall, expected: ExpectedCall, schema: dict[str, An
 
 def category_mode(category: str) -> MatchMode:
     """The trajectory mode BFCL uses for a category."""
-    return "unordered" if category.startswith("parallel") else "strict"
+    return "unordered" if "parallel" in category.split("_") else "strict"
 
 
 def check_case(
@@ -166,10 +167,14 @@ def check_case(
                 return CheckResult(passed=False, reason=f"turn {n}: {res.reason}")
         return CheckResult(passed=True, reason=f"all {len(turns)} turns match")
     flat: list[ToolCall] = list(calls)  # type: ignore[arg-type]
-    if case.category == "irrelevance":
+    if case.expects_no_call:
         if flat:
             return CheckResult(passed=False, reason=f"irrelevance: {len(flat)} call(s) made, none is correct")
         return CheckResult(passed=True, reason="irrelevance: no call made")
+    if case.expects_some_call:
+        if flat:
+            return CheckResult(passed=True, reason=f"relevance: {len(flat)} call(s) made")
+        return CheckResult(passed=False, reason="relevance: no call made, though a function fits")
     res = match_calls(
         flat,
         case.expected,

@@ -21,6 +21,12 @@ from aiagents.trajectory import ToolCall
 
 __all__ = [
     "CATEGORIES",
+    "MULTI_TURN_CATEGORIES",
+    "NO_CALL_CATEGORIES",
+    "NOT_COVERED",
+    "SINGLE_TURN_CATEGORIES",
+    "SOME_CALL_CATEGORIES",
+    "skipped_categories",
     "MULTI_TURN_CLASS_FILES",
     "BfclCase",
     "BfclDataError",
@@ -29,8 +35,25 @@ __all__ = [
     "parse_call_string",
 ]
 
-CATEGORIES = ("simple_python", "multiple", "parallel", "parallel_multiple", "irrelevance", "multi_turn_base")
-"""The non-live categories this checker knows."""
+SINGLE_TURN_CATEGORIES = (
+    "simple_python", "simple_java", "simple_javascript", "multiple", "parallel", "parallel_multiple",
+    "live_simple", "live_multiple", "live_parallel", "live_parallel_multiple",
+)  # fmt: skip
+"""One request, calls checked against `possible_answer/` with BFCL's AST rules."""
+NO_CALL_CATEGORIES = ("irrelevance", "live_irrelevance")
+"""No function fits the question: any call fails (no answer file)."""
+SOME_CALL_CATEGORIES = ("live_relevance",)
+"""Some function fits: the case passes when the model makes at least one call (no answer file)."""
+MULTI_TURN_CATEGORIES = ("multi_turn_base", "multi_turn_long_context", "multi_turn_miss_func", "multi_turn_miss_param")
+"""Several user turns; each turn's calls checked in order against the expected call strings."""
+CATEGORIES = SINGLE_TURN_CATEGORIES + NO_CALL_CATEGORIES + SOME_CALL_CATEGORIES + MULTI_TURN_CATEGORIES
+"""Every category the AST checker covers."""
+NOT_COVERED = {
+    "memory": "needs BFCL's memory backends (state carried across prerequisite conversations)",
+    "web_search": "needs live web search results executed between calls",
+    "format_sensitivity": "tests prompt formats of a model run, not an answer an AST check can score",
+}
+"""Categories of the official data this checker does not score, with the reason."""
 
 MULTI_TURN_CLASS_FILES = {
     "GorillaFileSystem": "gorilla_file_system.json",
@@ -69,13 +92,33 @@ class BfclCase:
     def multi_turn(self) -> bool:
         return self.category.startswith("multi_turn")
 
+    @property
+    def expects_no_call(self) -> bool:
+        """No function fits (irrelevance): any call fails."""
+        return self.category in NO_CALL_CATEGORIES
+
+    @property
+    def expects_some_call(self) -> bool:
+        """Some function fits (relevance): at least one call passes, whatever its arguments."""
+        return self.category in SOME_CALL_CATEGORIES
+
     def function(self, name: str) -> dict[str, Any] | None:
         return next((f for f in self.functions if f["name"] == name), None)
 
 
+def _present(data_dir: Path) -> list[str]:
+    return sorted(p.name[len("BFCL_v4_") : -len(".json")] for p in data_dir.glob("BFCL_v4_*.json"))
+
+
 def available_categories(data_dir: Path) -> list[str]:
-    """Known categories whose question file exists in `data_dir`."""
-    return [c for c in CATEGORIES if (data_dir / f"BFCL_v4_{c}.json").exists()]
+    """Covered categories whose question file exists in `data_dir` (in `CATEGORIES` order)."""
+    present = set(_present(data_dir))
+    return [c for c in CATEGORIES if c in present]
+
+
+def skipped_categories(data_dir: Path) -> dict[str, str]:
+    """Categories present in `data_dir` that the checker does not score -> why."""
+    return {c: NOT_COVERED.get(c, "unknown category: not scored") for c in _present(data_dir) if c not in CATEGORIES}
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -129,14 +172,29 @@ def parse_call_string(text: str, functions: list[dict[str, Any]]) -> ToolCall:
     return ToolCall(tool_name=name, args=args)
 
 
+def _set_ground_truth(case: BfclCase, gt: Any, funcs: list[dict[str, Any]]) -> None:
+    if case.multi_turn:
+        case.expected_turns = [[parse_call_string(s, funcs) for s in turn] for turn in gt]
+        return
+    for item in gt:
+        ((fname, params),) = item.items()
+        case.expected.append(ExpectedCall(tool=fname, allowed={k: list(v) for k, v in params.items()}))
+
+
 def load_category(data_dir: Path, category: str) -> list[BfclCase]:
     """Load one category's questions and ground truth from `data_dir`."""
     qpath = data_dir / f"BFCL_v4_{category}.json"
     questions = _read_jsonl(qpath)
     answers: dict[str, Any] = {}
-    if category != "irrelevance":  # irrelevance has no answers: no call is correct
+    if category not in CATEGORIES:
+        raise BfclDataError(f"{qpath}: category {category!r} is not scored ({NOT_COVERED.get(category, 'unknown')})")
+    answered = category not in NO_CALL_CATEGORIES + SOME_CALL_CATEGORIES  # those have no answer file
+    if answered:
         apath = data_dir / "possible_answer" / f"BFCL_v4_{category}.json"
-        answers = {row["id"]: row["ground_truth"] for row in _read_jsonl(apath)}
+        for n, row in enumerate(_read_jsonl(apath), 1):
+            if not isinstance(row, dict) or "id" not in row or "ground_truth" not in row:
+                raise BfclDataError(f"{apath}:{n}: expected an object with 'id' and 'ground_truth'")
+            answers[row["id"]] = row["ground_truth"]
     cases = []
     for n, q in enumerate(questions, 1):
         where = f"{qpath}:{n}"
@@ -149,15 +207,12 @@ def load_category(data_dir: Path, category: str) -> list[BfclCase]:
             case = BfclCase(id=cid, category=category, question=q["question"], functions=funcs)
         except KeyError as e:
             raise BfclDataError(f"{where}: missing field {e.args[0]!r}") from e
-        if category != "irrelevance":
+        if answered:
             if cid not in answers:
                 raise BfclDataError(f"{where}: no ground truth for id {cid!r} in possible_answer/")
-            gt = answers[cid]
-            if case.multi_turn:
-                case.expected_turns = [[parse_call_string(s, funcs) for s in turn] for turn in gt]
-            else:
-                for item in gt:
-                    ((fname, params),) = item.items()
-                    case.expected.append(ExpectedCall(tool=fname, allowed={k: list(v) for k, v in params.items()}))
+            try:
+                _set_ground_truth(case, answers[cid], funcs)
+            except (BfclDataError, AttributeError, TypeError, ValueError) as e:
+                raise BfclDataError(f"{where}: id {cid!r}: malformed ground truth in possible_answer/: {e}") from e
         cases.append(case)
     return cases

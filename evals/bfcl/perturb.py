@@ -62,6 +62,8 @@ def gold_calls(case: BfclCase) -> Answer:
     """
     if case.multi_turn:
         return [[copy.deepcopy(c) for c in turn] for turn in case.expected_turns]
+    if case.expects_some_call:  # relevance has no answer file and is scored on making a call at all
+        return [ToolCall(tool_name=case.functions[0]["name"] if case.functions else "any_function", args={})]
     return [_concrete(e, case.function(e.tool) or {}) for e in case.expected]
 
 
@@ -152,8 +154,11 @@ def perturbations(case: BfclCase) -> Iterator[Perturbation]:
     multi = case.multi_turn
     gold = gold_calls(case)
     calls = _flat(gold, multi)
-    if case.category == "irrelevance":
-        f = case.functions[0]
+    if case.expects_some_call:  # any call passes: the one perturbation that must fail is calling nothing
+        yield Perturbation(kind="missing_call", calls=[])
+        return
+    if case.expects_no_call:
+        f = case.functions[0] if case.functions else {"name": "unlisted_function"}
         req = f.get("parameters", {}).get("required", [])
         yield Perturbation(kind="extra_call", calls=[ToolCall(tool_name=f["name"], args=dict.fromkeys(req, "x"))])
         return

@@ -15,6 +15,7 @@ from typing import Any
 from aiagents.evals.bfcl.checker import check_case
 from aiagents.evals.bfcl.data import BfclCase, available_categories, load_category
 from aiagents.evals.bfcl.perturb import PERTURBATION_KINDS, gold_calls, perturbations
+from aiagents.evals.bfcl.validity import ground_truth_problems
 from pydantic_ai import messages as _m
 from pydantic_ai.direct import model_request
 from pydantic_ai.models import Model, ModelRequestParameters
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 _JSON_TYPES = {"dict": "object", "float": "number", "tuple": "array", "any": None}
+_JSON_SCHEMA_TYPES = {"object", "number", "integer", "string", "boolean", "array", "null"}
 _NAME_OK = re.compile(r"[^a-zA-Z0-9_-]")
 
 
@@ -53,6 +55,8 @@ class CategoryScore:
     cases: int = 0
     passed: int = 0
     failures: list[CaseOutcome] = field(default_factory=list)
+    invalid: list[CaseOutcome] = field(default_factory=list)
+    """Entries whose ground truth contradicts the question (`ground_truth_problems`): not counted."""
 
     def add(self, outcome: CaseOutcome, *, want_pass: bool = True) -> None:
         self.cases += 1
@@ -74,6 +78,10 @@ def score_gold(cases: dict[str, list[BfclCase]]) -> dict[str, CategoryScore]:
     for cat, items in cases.items():
         score = out.setdefault(cat, CategoryScore())
         for case in items:
+            problems = ground_truth_problems(case)
+            if problems:
+                score.invalid.append(CaseOutcome(id=case.id, passed=False, reason="; ".join(problems)))
+                continue
             res = check_case(case, gold_calls(case))
             score.add(CaseOutcome(id=case.id, passed=res.passed, reason=res.reason))
     return out
@@ -84,6 +92,8 @@ def score_perturbations(cases: dict[str, list[BfclCase]]) -> dict[str, CategoryS
     out = {k: CategoryScore() for k in PERTURBATION_KINDS}
     for items in cases.values():
         for case in items:
+            if ground_truth_problems(case):
+                continue
             for p in perturbations(case):
                 res = check_case(case, p.calls, mode=p.mode)
                 out[p.kind].add(
@@ -109,7 +119,9 @@ def _json_schema(node: Any) -> Any:
         if k == "type" and isinstance(v, str):
             mapped = _JSON_TYPES.get(v, v)
             if mapped is not None:
-                out["type"] = mapped
+                # Java and JavaScript cases declare their own types (`String`, `HashMap`, `Boolean`); their
+                # answers are source text, so the model is asked for a string, as BFCL does for them.
+                out["type"] = mapped if mapped in _JSON_SCHEMA_TYPES else "string"
         elif k == "properties" and isinstance(v, dict):
             out[k] = {name: _json_schema(sub) for name, sub in v.items()}
         else:
