@@ -75,10 +75,18 @@ class ModelCallError(RunError):
     The message says what the model or its server did and what to do; `kind` is a stable short name
     ('context_window', 'rate_limit', 'timeout', 'connection', 'auth', 'not_found', 'server', 'http', 'behaviour')."""
 
+    TRANSIENT = frozenset({"rate_limit", "timeout", "connection", "server"})
+    """Kinds another attempt may fix; the others (a context overflow, a bad key, a 4xx) fail the same way again."""
+
     def __init__(self, message: str, *, kind: str, status: int | None = None) -> None:
         super().__init__(message)
         self.kind = kind
         self.status = status
+
+    @property
+    def retryable(self) -> bool:
+        """Whether retrying the same call can help."""
+        return self.kind in self.TRANSIENT
 
 
 class TruncatedOutputError(RunError):

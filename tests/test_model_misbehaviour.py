@@ -201,3 +201,91 @@ def test_the_service_answers_502_saying_what_the_model_did(openai_server: OpenAI
     finally:
         svc.stop()
     assert "Traceback" not in svc.log()
+
+
+def test_the_service_names_every_misbehaviour_and_retries_a_429(openai_server: OpenAIWireServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """One service, one misbehaving model after another: a 429 is retried and answers; a persistent 500, a
+    timeout, an answer cut off at the token limit and the schema echoed as text are each a 502 whose message
+    says what the model did, logged with the request; no traceback."""
+    import httpx
+
+    from tests.test_service_support import ADMIN_KEY, CLIENT_KEYS, auth, start_service
+
+    schema_echo = text_reply(json.dumps({"type": "object", "properties": {"title": {"type": "string"}}}))
+    cases = [
+        ("429 then an answer", [error_reply(429, "slow down"), tool_call_reply((OUTPUT_TOOL_NAME, GOOD))], 200, ""),
+        ("persistent 500", [error_reply(500, "boom")] * 3, 502, "500"),
+        ("timeout", [(*tool_call_reply((OUTPUT_TOOL_NAME, GOOD)), 6)] * 3, 502, "timed out"),
+        ("cut off", [length_reply('{"title": "Road bike", "categ')] * 4, 502, "finish_reason=length"),
+        ("schema echoed", [schema_echo] * 4, 502, "attempts"),
+    ]
+    env = {"AIAGENTS_MODEL": model(openai_server), "AIAGENTS_MAX_RETRIES": "1", "AIAGENTS_MODEL_TIMEOUT": "2"}
+    svc = start_service(tmp_path / "data", env=env)
+    seen = []
+    try:
+        for name, replies, status, said in cases:
+            openai_server.replies[:] = list(replies)
+            r = httpx.post(f"{svc.url}/v1/tasks/listing-attributes", headers=auth(CLIENT_KEYS[0]),
+                           json={"input": LISTING}, timeout=90)  # fmt: skip
+            assert r.status_code == status, (name, r.text)
+            if status == 200:
+                assert r.json()["output"]["title"] == "Road bike"
+                continue
+            error = r.json()["error"]
+            assert said.lower() in error["message"].lower(), (name, error)
+            logged = httpx.get(f"{svc.url}/v1/requests/{error['request_id']}", headers=auth(ADMIN_KEY), timeout=30)
+            assert logged.json()["request"]["error_code"] == error["code"], name
+            seen.append((name, error["code"]))
+    finally:
+        svc.stop()
+    assert len(seen) == 4
+    assert "Traceback" not in svc.log()
+
+
+async def test_an_agent_recovers_from_a_malformed_call_and_an_unknown_tool(openai_server: OpenAIWireServer) -> None:
+    """Through the real client: malformed tool-call JSON and a call to a tool that does not exist go back to
+    the model as retry prompts; its next answer is used."""
+
+    class Docs:
+        def search(self, query, k=5, mode="hybrid", filters=None):  # type: ignore[no-untyped-def]
+            return []
+
+    from aiagents.agents import DocsAnswer
+
+    answer = {"answer": "Refunds take 14 days.", "found_answer": True, "references": [], "confidence": 0.6}
+    openai_server.script(
+        raw_tool_call_reply("search_docs", '{"query": "refund'),  # malformed JSON
+        tool_call_reply(("lookup_everything", {"q": "refund"})),  # a tool that does not exist
+        tool_call_reply(("final_result", answer)),
+    )
+    agent = PromptAgent(
+        "docs-agent", toolsets=[docs_toolset(Docs())], output_type=DocsAnswer, sessions=SessionStore(persist=False)
+    )
+    result = await agent.run("How long do refunds take?", model=model(openai_server))
+    assert result.output.answer == "Refunds take 14 days." and len(openai_server.requests) == 3
+    retries = [m for m in openai_server.requests[2]["messages"] if m["role"] == "tool"]
+    assert any("lookup_everything" in str(m["content"]) for m in retries)
+
+
+def test_an_eval_run_records_a_misbehaving_model_per_case(openai_server: OpenAIWireServer, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`aiagents eval run` against a model that fails on one case and answers the other: the failing case is
+    an error naming what the model did, the other is scored; the run finishes with its report."""
+    dataset = tmp_path / "listings.yaml"
+    dataset.write_text(
+        "name: listings\ntask: listing-attributes\ncases:\n"
+        '  - {name: bike, inputs: {listing: "Road bike, like new, 350 EUR"}, expected_output: {title: Road bike}}\n'
+        '  - {name: sofa, inputs: {listing: "Sofa, 80 EUR"}, expected_output: {title: Sofa}}\n'
+    )
+    overflow = error_reply(400, "request (9000 tokens) exceeds the available context size (4096 tokens)")
+    openai_server.script(tool_call_reply((OUTPUT_TOOL_NAME, GOOD)), overflow, overflow)
+    env = {**os.environ, "AIAGENTS_MAX_RETRIES": "0", "AIAGENTS_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run(
+        [sys.executable, "-m", "aiagents", "eval", "run", str(dataset), "--model", model(openai_server),
+         "--concurrency", "1", "--no-push", "--json"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert "Traceback" not in done.stderr, done.stderr[-2000:]
+    report = json.loads(done.stdout[done.stdout.find("{") :])
+    assert (report["cases"], report["completed"], report["errors"]) == (2, 1, 1), report
+    (example,) = report["error_examples"]
+    assert "sofa" in json.dumps(example) and "context size" in json.dumps(example) and "smollm" in json.dumps(example)

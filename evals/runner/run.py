@@ -189,7 +189,8 @@ async def run_eval(
       `model` is passed to a `Task` adapter.
     - concurrency: at most `concurrency` cases in flight (`asyncio.Semaphore`); `timeout` seconds per
       attempt; `retries` more attempts after an exception or timeout, sleeping `backoff * 2**i` between.
-      A `UserError` (misuse) is not retried.
+      A `UserError` (misuse) is not retried, nor an error that says retrying cannot help (`retryable` False: a
+      context overflow, a bad key).
     - cache: cacheable targets (a `Task`) are served from the call cache when the (target, model, prompt
       versions, inputs) key was seen; `cache=False` turns it off.
     - out_dir: results are appended to `out_dir/results.jsonl` as cases finish; with `resume`, cases that
@@ -272,6 +273,8 @@ async def run_eval(
                 raise
             except (Exception, TimeoutError) as exc:  # noqa: BLE001 - any failure of the target is retried
                 error = f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__} after {timeout} s"
+                if getattr(exc, "retryable", True) is False:  # a context overflow fails the same way every time
+                    return None, {}, False, i + 1, (time.perf_counter() - t_all) * 1000, error
                 if i < retries:
                     await asyncio.sleep(backoff * 2**i)
                 continue
