@@ -38,7 +38,7 @@ from pydantic_ai.tools import ToolDefinition
 
 from aiagents.errors import OutputValidationError, TruncatedOutputError, UserError
 from aiagents.media import DEFAULT_MAX_BYTES, media_summary, to_content_part
-from aiagents.models import CallUsage, ResolvedModel, resolve_model, usage_of
+from aiagents.models import CallUsage, ResolvedModel, default_output_mode, resolve_model, usage_of
 from aiagents.models.errors import model_call_error
 from aiagents.prompts import Prompt, PromptRegistry
 from aiagents.settings import get_settings
@@ -116,14 +116,15 @@ class Task(Generic[OutputT]):
         self.prompt = prompt
         self.output_type: Any = output_type or prompt.output_type() or str
         self.model = model or label_model
-        self.output_mode = output_mode or prompt.output_mode or "tool"
-        if self.output_mode not in ("tool", "native", "prompted"):
+        self.output_mode: str | None = output_mode or prompt.output_mode
+        """tool, native or prompted; None: the model's default (`default_output_mode`)."""
+        if self.output_mode not in (None, "tool", "native", "prompted"):
             raise UserError(f"output_mode {self.output_mode!r}: use tool, native or prompted")
         self.retries = retries
         self.model_settings = model_settings
         self._adapter: TypeAdapter[Any] = TypeAdapter(self.output_type)
         self._structured = self.output_type is not str
-        self._params = self._request_parameters()
+        self._params: dict[str, ModelRequestParameters] = {}
         self._resolved: ResolvedModel | None = None
         self._by_name: dict[str, ResolvedModel] = {}
         if media_max_bytes is None and prompt.media_variables:  # the limit the service puts on uploads
@@ -136,7 +137,18 @@ class Task(Generic[OutputT]):
     def name(self) -> str:
         return self.prompt.name
 
-    def _request_parameters(self) -> ModelRequestParameters:
+    def mode_for(self, resolved: ResolvedModel) -> str:
+        """The structured-output mode of a call to `resolved`: the task's (call, prompt front matter), else the
+        model's default."""
+        return self.output_mode or default_output_mode(resolved)
+
+    def _parameters(self, mode: str) -> ModelRequestParameters:
+        params = self._params.get(mode)
+        if params is None:
+            params = self._params[mode] = self._request_parameters(mode)
+        return params
+
+    def _request_parameters(self, mode: str) -> ModelRequestParameters:
         if not self._structured:
             return ModelRequestParameters(output_mode="text", allow_text_output=True)
         schema = self._adapter.json_schema()
@@ -146,11 +158,9 @@ class Task(Generic[OutputT]):
         else:
             self._wrapped = False
         description = (schema.get("description") or f"The result of {self.prompt.name}.").strip()
-        if self.output_mode in ("native", "prompted"):  # JSON in the answer text, the schema enforced or instructed
+        if mode in ("native", "prompted"):  # JSON in the answer text, the schema enforced or instructed
             output_object = OutputObjectDefinition(json_schema=schema, name=OUTPUT_TOOL_NAME, description=description)
-            return ModelRequestParameters(
-                output_mode=self.output_mode, output_object=output_object, allow_text_output=True
-            )
+            return ModelRequestParameters(output_mode=mode, output_object=output_object, allow_text_output=True)  # type: ignore[arg-type]
         tool = ToolDefinition(
             name=OUTPUT_TOOL_NAME, parameters_json_schema=schema, description=description, kind="output"
         )
@@ -203,6 +213,7 @@ class Task(Generic[OutputT]):
         # What spans and logs keep of the inputs: media as type, size and hash, never the bytes.
         variables = {k: (media_summary(media[k]) if k in media else v) for k, v in variables.items()}
         resolved = self.resolve(model)
+        mode = self.mode_for(resolved)
         settings: ModelSettings = {**self.prompt.parameters, **(self.model_settings or {})}  # type: ignore[typeddict-item]
         tracer = hot_tracer("aiagents.tasks")
         started = time.perf_counter()
@@ -232,7 +243,7 @@ class Task(Generic[OutputT]):
             last_text: str | None = None
             errors = ""
             for attempt in range(1, self.retries + 2):
-                response = await self._request(resolved, messages, settings, variables_json, user_id, session_id)
+                response = await self._request(resolved, messages, settings, variables_json, user_id, session_id, mode)
                 usage = usage + usage_of(response)
                 messages.append(response)
                 if response.finish_reason == "length":  # cut off at the token limit: never used as an answer
@@ -244,7 +255,7 @@ class Task(Generic[OutputT]):
                     chain.record_exception(error)
                     chain.set_status(Status(StatusCode.ERROR, str(error)))
                     raise error
-                output, retry, last_text, errors = self._validate(response)
+                output, retry, last_text, errors = self._validate(response, mode)
                 if retry is None:
                     if own and chain.is_recording():
                         chain.set_attributes({
@@ -285,6 +296,7 @@ class Task(Generic[OutputT]):
         variables_json: str,
         user_id: str | None,
         session_id: str | None,
+        mode: str,
     ) -> ModelResponse:
         tracer = hot_tracer("aiagents.tasks")
         with tracer.start_as_current_span(f"llm {resolved.model.model_name}") as span:
@@ -308,7 +320,7 @@ class Task(Generic[OutputT]):
                     resolved.model,
                     messages,
                     model_settings=settings or None,
-                    model_request_parameters=self._params,
+                    model_request_parameters=self._parameters(mode),
                 )
             except Exception as exc:
                 span.record_exception(exc)
@@ -330,7 +342,7 @@ class Task(Generic[OutputT]):
                 span.set_status(Status(StatusCode.OK))
             return response
 
-    def _validate(self, response: ModelResponse) -> tuple[Any, RetryPart | None, str | None, str]:
+    def _validate(self, response: ModelResponse, mode: str) -> tuple[Any, RetryPart | None, str | None, str]:
         """(output, None, text, "") when valid; (None, retry part, text, errors) otherwise."""
         if not self._structured:
             text = _response_text(response)
@@ -347,7 +359,7 @@ class Task(Generic[OutputT]):
             if raw is None:
                 message = (
                     f"Respond by calling the `{OUTPUT_TOOL_NAME}` tool with the result."
-                    if self.output_mode == "tool"
+                    if mode == "tool"
                     else "Respond with one JSON object that matches the schema, and nothing else."
                 )
                 return None, _feedback(message, "no_output"), text, message

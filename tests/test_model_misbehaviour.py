@@ -151,6 +151,27 @@ def test_the_cli_says_what_the_model_did_without_a_traceback(openai_server: Open
     assert error["code"] == "model_call" and "context" in error["message"]
 
 
+async def test_an_agent_asks_an_openai_compatible_server_for_native_json(openai_server: OpenAIWireServer) -> None:
+    """A PromptAgent's final answer on an OpenAI-compatible server: the schema as `response_format` (no output
+    tool), the answer the JSON text; the tool path stays selectable per prompt or per agent."""
+    from aiagents.agents import DocsAnswer
+
+    class Docs:
+        def search(self, query, k=5, mode="hybrid", filters=None):  # type: ignore[no-untyped-def]
+            return []
+
+    answer = {"answer": "Refunds take 14 days.", "found_answer": True, "references": [], "confidence": 0.6}
+    openai_server.script(text_reply(json.dumps(answer)))
+    agent = PromptAgent(
+        "docs-agent", toolsets=[docs_toolset(Docs())], output_type=DocsAnswer, sessions=SessionStore(persist=False)
+    )
+    result = await agent.run("How long do refunds take?", model=model(openai_server))
+    assert result.output.answer == "Refunds take 14 days."
+    body = openai_server.requests[0]
+    assert body["response_format"]["type"] == "json_schema"
+    assert [t["function"]["name"] for t in body["tools"]] == ["search_docs", "fetch_document"]
+
+
 @pytest.mark.parametrize("mode", ["native", "prompted"])
 async def test_json_output_modes_for_models_that_do_not_call_tools(openai_server: OpenAIWireServer, mode: str) -> None:
     """A small local model echoes a tool schema as text; asked for JSON (the provider's response format, or the
@@ -259,7 +280,11 @@ async def test_an_agent_recovers_from_a_malformed_call_and_an_unknown_tool(opena
         tool_call_reply(("final_result", answer)),
     )
     agent = PromptAgent(
-        "docs-agent", toolsets=[docs_toolset(Docs())], output_type=DocsAnswer, sessions=SessionStore(persist=False)
+        "docs-agent",
+        toolsets=[docs_toolset(Docs())],
+        output_type=DocsAnswer,
+        sessions=SessionStore(persist=False),
+        output_mode="tool",  # the final answer through its output tool (native is the default for this server)
     )
     result = await agent.run("How long do refunds take?", model=model(openai_server))
     assert result.output.answer == "Refunds take 14 days." and len(openai_server.requests) == 3

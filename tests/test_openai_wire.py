@@ -21,9 +21,23 @@ def model_for(server: OpenAIWireServer) -> str:
     return f"openai-compatible:wire-test-model@{server.url}"
 
 
+async def test_an_openai_compatible_server_gets_the_schema_as_response_format(openai_server: OpenAIWireServer) -> None:
+    """Native output is the default for OpenAI-compatible servers (small open models seldom call an output tool,
+    and the servers enforce a JSON schema); the answer is the JSON text."""
+    openai_server.script(text_reply(json.dumps(GOOD)))
+    result = await Task("listing-attributes", model=model_for(openai_server)).run({"listing": "Road bike, 350 EUR"})
+    assert result.output == ListingAttributes(**GOOD)
+    body = openai_server.requests[0]
+    assert "tools" not in body
+    schema = body["response_format"]["json_schema"]
+    assert body["response_format"]["type"] == "json_schema" and schema["name"] == OUTPUT_TOOL_NAME
+    assert set(schema["schema"]["properties"]) == {"title", "category", "price", "condition"}
+
+
 async def test_structured_output_through_the_wire(openai_server: OpenAIWireServer) -> None:
     openai_server.script(tool_call_reply((OUTPUT_TOOL_NAME, GOOD), usage=(123, 17)))
-    result = await Task("listing-attributes", model=model_for(openai_server)).run({"listing": "Road bike, 350 EUR"})
+    task = Task("listing-attributes", model=model_for(openai_server), output_mode="tool")
+    result = await task.run({"listing": "Road bike, 350 EUR"})
     assert result.output == ListingAttributes(**GOOD)
     assert (result.usage.input_tokens, result.usage.output_tokens) == (123, 17)
     body = openai_server.requests[0]

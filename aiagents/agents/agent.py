@@ -26,6 +26,8 @@ from pydantic_ai import (
     DeferredToolRequests,
     DeferredToolResults,
     InstrumentationSettings,
+    NativeOutput,
+    PromptedOutput,
     UnexpectedModelBehavior,
     UsageLimitExceeded,
     capture_run_messages,
@@ -41,7 +43,7 @@ from aiagents.agents.limits import DEFAULT_LIMITS, Limits, limit_of
 from aiagents.agents.sessions import SessionStore
 from aiagents.agents.tracing import RunScope, ensure_processor, run_scope
 from aiagents.errors import PromptError, UserError
-from aiagents.models import ResolvedModel, resolve_model
+from aiagents.models import OUTPUT_MODES, ResolvedModel, default_output_mode, resolve_model
 from aiagents.models.errors import model_call_error
 from aiagents.prompts import Prompt, PromptRegistry
 from aiagents.tracing import attributes as oi
@@ -122,6 +124,7 @@ class PromptAgent(Generic[OutputT]):
         version: str | None = None,
         label: str | None = None,
         registry: PromptRegistry | None = None,
+        output_mode: str | None = None,
     ) -> None:
         if isinstance(prompt, str):
             # a version or a label when given, else what production serves (the serving label, else the file)
@@ -129,6 +132,10 @@ class PromptAgent(Generic[OutputT]):
         self.prompt = prompt
         self.toolsets = list(toolsets)
         self.output_type: Any = output_type or prompt.output_type() or str
+        self.output_mode: str | None = output_mode or prompt.output_mode
+        """How the final answer is asked for: tool, native or prompted; None: the model's default."""
+        if self.output_mode not in (None, *OUTPUT_MODES):
+            raise UserError(f"output_mode {self.output_mode!r}: use tool, native or prompted")
         self.model = model
         self.limits = limits
         self.sessions = sessions if sessions is not None else SessionStore()
@@ -162,6 +169,15 @@ class PromptAgent(Generic[OutputT]):
 
     def resolve(self, model: str | Model | None = None) -> ResolvedModel:
         return resolve_model(model or self.model or self.prompt.model)
+
+    def _output_for(self, resolved: ResolvedModel) -> Any:
+        """The run's output type: the final answer as an output tool, or as JSON text (native: the schema sent as
+        `response_format`; prompted: the schema in the instructions) for models that seldom call tools."""
+        mode = self.output_mode or default_output_mode(resolved)
+        if self.output_type is str or mode == "tool":
+            return None
+        wrapper = NativeOutput if mode == "native" else PromptedOutput
+        return [wrapper(self.output_type), DeferredToolRequests]
 
     def run_sync(self, question: str | None = None, **kwargs: Any) -> AgentResult[OutputT]:
         """Blocking form of `run`."""
@@ -223,6 +239,7 @@ class PromptAgent(Generic[OutputT]):
                 result = await self._agent.run(
                     user_prompt,
                     model=resolved.model,
+                    output_type=self._output_for(resolved),
                     message_history=history or None,
                     deferred_tool_results=deferred_results,
                     conversation_id=session_id,

@@ -5,8 +5,10 @@ from aiagents.models.offline import OFFLINE_MODEL_NAME, SIMULATED_USER_ROLE, Off
 from aiagents.models.replay import REPLAY_MODEL_PREFIX, ReplayDivergenceError, ReplayModel
 from aiagents.models.resolve import (
     OFFLINE,
+    OUTPUT_MODES,
     ResolvedModel,
     default_model_name,
+    default_output_mode,
     model_display_name,
     resolve_model,
 )
@@ -14,6 +16,8 @@ from aiagents.models.schema_fill import fill_schema
 from aiagents.models.usage import CallUsage, usage_of
 
 __all__ = [
+    "OUTPUT_MODES",
+    "default_output_mode",
     # resolution
     "OFFLINE",
     "ResolvedModel",

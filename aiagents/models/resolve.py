@@ -152,3 +152,18 @@ def _anthropic(model_name: str, settings: Settings) -> Model:
         timeout=settings.model_timeout,
     )  # fmt: skip
     return AnthropicModel(model_name, provider=AnthropicProvider(anthropic_client=client))
+
+
+OUTPUT_MODES = ("tool", "native", "prompted")
+
+
+def default_output_mode(resolved: ResolvedModel) -> str:
+    """How a structured answer is asked of this model when the prompt and the call do not say.
+
+    OpenAI-compatible servers (llama.cpp's server, vLLM, Ollama, LM Studio) mostly run small open models that
+    seldom call an output tool but all enforce a JSON schema given as `response_format`: native. Otherwise the
+    model profile's default (pydantic-ai's: tool, which OpenAI, Anthropic and the offline baseline handle)."""
+    if resolved.provider == "openai-compatible":
+        return "native"
+    profile_mode = getattr(getattr(resolved.model, "profile", None), "default_structured_output_mode", "tool")
+    return profile_mode if profile_mode in OUTPUT_MODES else "tool"
