@@ -19,6 +19,7 @@ from opentelemetry.trace import Status, StatusCode
 from pydantic import BaseModel, Field
 from pydantic_ai.models import Model
 
+from aiagents.citations import citation_label
 from aiagents.models import CallUsage
 from aiagents.tasks import Task
 from aiagents.tracing import attributes as oi
@@ -56,6 +57,8 @@ class RagAnswer:
     hits: list[Any] = field(default_factory=list)
     invalid_citations: list[str] = field(default_factory=list)
     """Ids the model cited that were not among the retrieved hits (dropped from `citations`)."""
+    sources: list[str] = field(default_factory=list)
+    """The cited passages as a person reads them: `manual.pdf p. 12`, `refunds.md` (in citation order)."""
     prompt_name: str = RAG_PROMPT
     prompt_version: str = ""
     model: str = ""
@@ -70,8 +73,15 @@ class RagAnswer:
             "citations": self.citations,
             "found_answer": self.found_answer,
             "invalid_citations": self.invalid_citations,
+            "sources": self.sources,
             "hits": [
-                {"id": h.id, "score": round(float(h.score), 6), "text": h.text, "metadata": getattr(h, "metadata", {})}
+                {
+                    "id": h.id,
+                    "score": round(float(h.score), 6),
+                    "text": h.text,
+                    "source": citation_label(getattr(h, "document_id", "") or h.id, getattr(h, "metadata", {})),
+                    "metadata": getattr(h, "metadata", {}),
+                }
                 for h in self.hits
             ],
             "prompt": self.prompt_name,
@@ -164,11 +174,17 @@ class RagPipeline:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, str(exc)))
                 raise
-            retrieved = {h.id for h in hits}
+            retrieved = {h.id: h for h in hits}
             cited = list(dict.fromkeys(result.output.citations))
+            labels = [
+                citation_label(getattr(retrieved[c], "document_id", "") or c, getattr(retrieved[c], "metadata", {}))
+                for c in cited
+                if c in retrieved
+            ]
             answer = RagAnswer(
                 answer=result.output.answer,
                 citations=[c for c in cited if c in retrieved],
+                sources=list(dict.fromkeys(labels)),
                 invalid_citations=[c for c in cited if c not in retrieved],
                 found_answer=result.output.found_answer,
                 hits=hits,

@@ -222,6 +222,8 @@ class _Run:
                 continue
             seen.add(doc.id)
             report.read += 1
+            kind = str(doc.metadata.get("format") or "record")
+            report.formats[kind] = report.formats.get(kind, 0) + 1
             entry = self.entries.get(doc.id)
             if entry is not None and entry.hash == doc.hash and not entry.pending:
                 report.unchanged += 1

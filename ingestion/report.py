@@ -32,6 +32,8 @@ class IngestReport:
     """Documents already indexed at the same content hash: skipped without chunking or embedding."""
     deleted: int = 0
     """Documents gone from the source (or now empty), removed from the index."""
+    formats: dict[str, int] = field(default_factory=dict)
+    """Documents read per format (`metadata["format"]`): pdf pages, pptx slides, xlsx sheets, markdown files..."""
     skipped: list[Problem] = field(default_factory=list)
     """Items not read (broken file, bad line, duplicate id, empty text), with path, line and reason."""
     failed: list[Problem] = field(default_factory=list)

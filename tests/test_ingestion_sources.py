@@ -205,8 +205,13 @@ def test_demo_corpus_reads_cleanly_with_front_matter() -> None:
     root = demo_docs_path()
     assert root == Path(__file__).resolve().parents[1] / "aiagents" / "demo_data" / "docs"
     docs, problems = read_all(open_source(root))
-    assert problems == [] and 8 <= len(docs) <= 15
-    assert all({"title", "category", "tags", "updated"} <= set(d.metadata) for d in docs)
+    assert problems == [] and 8 <= len(docs) <= 20
+    markdown = [d for d in docs if d.metadata["format"] == "markdown"]
+    assert len(markdown) == 13 and all({"title", "category", "tags", "updated"} <= set(d.metadata) for d in markdown)
+    # and the documents teams have: a PDF (one document per page) and a Word file
+    assert sorted(d.id for d in docs if d.metadata["format"] != "markdown") == [
+        "product-manual.pdf#p1", "product-manual.pdf#p2", "product-manual.pdf#p3", "store-hours.docx",
+    ]  # fmt: skip
     refunds = next(d for d in docs if d.id == "refunds.md")
     paths = [c.heading_path for c in MarkdownChunker().chunk(refunds)]
     assert paths == [

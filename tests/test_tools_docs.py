@@ -50,6 +50,7 @@ def test_search_docs_returns_hits_and_passes_k_mode_filters() -> None:
     assert hits[0] == {
         "id": "refunds#0",
         "document_id": "refunds",
+        "source": "refunds",  # how to cite it: `manual.pdf p. 12` for a PDF page
         "text": "Refunds are paid within 14 days.",
         "score": 0.9,
         "metadata": {},

@@ -22,6 +22,7 @@ from aiagents.tools.base import DEFAULT_TOOL_TIMEOUT_S, ToolError, make_toolset
 from pydantic import Field
 from pydantic_ai import FunctionToolset
 
+from aiagents.citations import citation_label
 from aiagents.errors import UserError
 
 __all__ = ["SearchBackend", "DocsTools", "docs_toolset", "MAX_K", "MAX_CHUNKS_PER_DOCUMENT"]
@@ -44,9 +45,11 @@ class SearchBackend(Protocol):
 
 def _hit(hit: Any, max_chars: int) -> dict[str, Any]:
     text = str(getattr(hit, "text", ""))
+    document_id = str(getattr(hit, "document_id", "") or "")
     return {
         "id": str(hit.id),
-        "document_id": str(getattr(hit, "document_id", "") or ""),
+        "document_id": document_id,
+        "source": citation_label(document_id or str(hit.id), getattr(hit, "metadata", {}) or {}),
         "text": text if len(text) <= max_chars else text[:max_chars] + " …",
         "score": round(float(getattr(hit, "score", 0.0)), 6),
         "metadata": dict(getattr(hit, "metadata", {}) or {}),

@@ -67,6 +67,7 @@ def register(app: typer.Typer) -> None:
         table = Table(title=f"ingest {report.source} -> {report.index}", show_header=False)
         rows = [
             ("read", report.read),
+            ("by format", ", ".join(f"{k} {v}" for k, v in sorted(report.formats.items())) or "-"),
             ("new", report.new),
             ("changed", report.changed),
             ("unchanged", report.unchanged),

@@ -10,6 +10,7 @@ import typer
 from rich.rule import Rule
 from rich.table import Table
 
+from aiagents.citations import citation_label
 from aiagents.cli.demo_cmd import DEMO_STEPS, DemoContext
 from aiagents.cli.output import console, note_model, out, print_json, run_guarded
 
@@ -51,9 +52,12 @@ def ask(
         print_json(answer.to_json())
         return
     out.print(answer.answer)
-    table = Table("cited", "id", "score", "text", title=f"{len(answer.hits)} passages ({mode})")
+    if answer.sources:
+        out.print(f"[bold]sources:[/] {'; '.join(answer.sources)}")
+    table = Table("cited", "source", "id", "score", "text", title=f"{len(answer.hits)} passages ({mode})")
     for hit in answer.hits:
-        table.add_row("*" if hit.id in answer.citations else "", hit.id, f"{hit.score:.3f}", hit.text[:70])
+        label = citation_label(hit.document_id or hit.id, hit.metadata)
+        table.add_row("*" if hit.id in answer.citations else "", label, hit.id, f"{hit.score:.3f}", hit.text[:60])
     out.print(table)
     out.print(f"prompt {answer.prompt_name}@{answer.prompt_version}  model {answer.model}  trace {answer.trace_id}")
 
@@ -80,11 +84,15 @@ def step_rag(ctx: DemoContext) -> None:
     from aiagents.rag import RagPipeline
 
     pipeline = RagPipeline(retriever, model=ctx.model)
-    question = "How long does a refund take?"
-    answer = asyncio.run(pipeline.ask(question, user_id="demo-user"))
-    out.print(f"[bold]Q:[/] {question}\n[bold]A:[/] {answer.answer}\n[bold]cited:[/] {', '.join(answer.citations)}")
-    if answer.trace_id:
-        ctx.trace_ids.append(answer.trace_id)
+    formats = ", ".join(f"{n} {k}" for k, n in sorted(report.formats.items()))
+    out.print(f"documents by format: {formats} (a PDF page, a slide, a sheet is a document)")
+    # The second answer is on one page of the product manual (a PDF): its citation names the page.
+    for question in ("How long does a refund take?", "What should I do if the blender motor stops?"):
+        answer = asyncio.run(pipeline.ask(question, user_id="demo-user"))
+        out.print(f"[bold]Q:[/] {question}\n[bold]A:[/] {answer.answer}\n[bold]cited:[/] {', '.join(answer.sources)}")
+        ctx.notes.setdefault("rag_sources", []).append(answer.sources)
+        if answer.trace_id:
+            ctx.trace_ids.append(answer.trace_id)
 
 
 def register(app: typer.Typer) -> None:

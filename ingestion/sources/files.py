@@ -1,4 +1,4 @@
-"""`FolderSource`: Markdown, MDX, text and HTML files under a folder (or one file)."""
+"""`FolderSource`: Markdown, MDX, text, HTML, PDF, Word, PowerPoint and Excel files under a folder (or one file)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,13 @@ import yaml
 from aiagents.ingestion.documents import Document, Problem
 from aiagents.ingestion.errors import SourceError
 from aiagents.ingestion.sources.html import html_to_text
+from aiagents.ingestion.sources.office import FORMATS as OFFICE_FORMATS
+from aiagents.ingestion.sources.office import OFFICE_EXTENSIONS, UnreadableFile, count_parts, read_parts
 
-__all__ = ["FolderSource", "split_front_matter", "DEFAULT_EXTENSIONS"]
+__all__ = ["FolderSource", "split_front_matter", "DEFAULT_EXTENSIONS", "TEXT_EXTENSIONS"]
 
-DEFAULT_EXTENSIONS: tuple[str, ...] = (".md", ".markdown", ".mdx", ".txt", ".text", ".html", ".htm")
+TEXT_EXTENSIONS: tuple[str, ...] = (".md", ".markdown", ".mdx", ".txt", ".text", ".html", ".htm")
+DEFAULT_EXTENSIONS: tuple[str, ...] = TEXT_EXTENSIONS + OFFICE_EXTENSIONS
 _FORMATS = {".md": "markdown", ".markdown": "markdown", ".mdx": "mdx", ".html": "html", ".htm": "html"}
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S | re.M)
 # MDX module lines (`import X from "..."`, `export const meta = ...`) are code, not prose.
@@ -72,6 +75,12 @@ class FolderSource:
     YAML front matter becomes metadata; HTML is converted to text (its `<title>` becomes
     `metadata["title"]`); MDX import/export lines are dropped. Each document also gets
     `metadata["source"]` (the relative path) and `metadata["format"]`.
+
+    A PDF is a document per page (id `manual.pdf#p12`, `metadata["page"]`), a deck one per slide
+    (`deck.pptx#s3`, `metadata["slide"]`), a workbook one per sheet (`book.xlsx#Prices`, `metadata["sheet"]`);
+    a Word file is one document with Markdown headings and tables. So a changed PDF re-embeds only the pages
+    that changed. A page without a text layer is reported, not indexed; an encrypted or damaged file is
+    reported with its reason and the rest is read.
     """
 
     path: Path
@@ -105,12 +114,16 @@ class FolderSource:
         return out
 
     def estimate_count(self) -> int | None:
-        return len(self.files())
+        """Documents to expect: a PDF counts its pages (the progress bar moves by pages)."""
+        return sum(count_parts(f) if f.suffix.lower() == ".pdf" else 1 for f in self.files())
 
     def read(self) -> Iterator[Document | Problem]:
         root = self.path.parent if self.path.is_file() else self.path
         for file in self.files():
             doc_id = file.relative_to(root).as_posix()
+            if file.suffix.lower() in OFFICE_EXTENSIONS:
+                yield from self._office(file, doc_id)
+                continue
             try:
                 raw = file.read_bytes()
             except OSError as exc:
@@ -132,6 +145,21 @@ class FolderSource:
                 yield self._document(doc_id, file.suffix.lower(), text)
             except FrontMatterError as exc:
                 yield Problem(path=str(file), line=exc.line, reason=str(exc), document_id=doc_id)
+
+    def _office(self, file: Path, doc_id: str) -> Iterator[Document | Problem]:
+        fmt = OFFICE_FORMATS[file.suffix.lower()]
+        try:
+            parts = read_parts(file)
+        except UnreadableFile as exc:
+            yield Problem(path=str(file), reason=str(exc), document_id=doc_id)
+            return
+        for part in parts:
+            part_id = f"{doc_id}#{part.key}" if part.key else doc_id
+            if part.problem is not None:
+                yield Problem(path=str(file), reason=part.problem, document_id=part_id)
+                continue
+            metadata = {"source": doc_id, "format": fmt, **part.location}
+            yield Document(id=part_id, text=part.text, metadata=metadata)
 
     def _document(self, doc_id: str, suffix: str, text: str) -> Document:
         fmt = _FORMATS.get(suffix, "text")
