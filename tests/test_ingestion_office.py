@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -195,3 +196,60 @@ def test_the_demo_corpus_has_a_pdf_and_a_docx_and_the_demo_cites_a_page() -> Non
     refund, blender = ctx.notes["rag_sources"]
     assert "refunds.md" in refund
     assert blender[0] == "product-manual.pdf p. 3"
+
+
+PAGE = (
+    "<html><head><title>Returns | Shop</title></head><body>"
+    "<nav><a href='/'>Home</a> <a href='/shop'>Shop</a> Menu Login Cart</nav><header>Free shipping over 50 EUR</header>"
+    "<main><article><h1>Returns policy</h1><p>You can return any item within 30 days of delivery. The refund is "
+    "paid within 14 days after we receive the item.</p><h2>Exceptions</h2><p>Gift cards and opened software "
+    "cannot be returned.</p></article></main><footer>Privacy · Terms · Cookies</footer></body></html>"
+)
+
+
+@pytest.fixture
+def website() -> Iterator[str]:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            routes = {
+                "/returns": ("text/html; charset=utf-8", PAGE.encode()),
+                "/manual.pdf": ("application/pdf", b"%PDF"),
+            }
+            kind, body = routes.get(self.path, ("text/plain", b"not found"))
+            self.send_response(200 if self.path in routes else 404)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_web_pages_by_url_keep_the_main_content_only(website: str, tmp_path: Path) -> None:
+    from aiagents.ingestion import WebSource
+
+    docs, problems = read_all(WebSource(urls=[f"{website}/returns", f"{website}/gone", f"{website}/manual.pdf"]))
+    (page,) = docs
+    assert page.id == f"{website}/returns" and page.metadata["title"] == "Returns | Shop"
+    assert "# Returns policy" in page.text and "within 14 days" in page.text
+    assert not any(word in page.text for word in ("Login", "Cart", "Free shipping", "Cookies"))  # the frame is gone
+    reasons = {p.path.rsplit("/", 1)[1]: p.reason for p in problems}
+    assert reasons == {"gone": "the server answered 404", "manual.pdf": reasons["manual.pdf"]}
+    assert "not a web page (application/pdf)" in reasons["manual.pdf"]
+    # a saved copy of the same page reads the same way
+    (tmp_path / "saved").mkdir()
+    (tmp_path / "saved" / "returns.html").write_text(PAGE)
+    (saved,), _ = read_all(FolderSource(path=tmp_path / "saved"))
+    assert saved.text == page.text
+    result = CliRunner().invoke(app, ["ingest", f"{website}/returns", "--index", "web", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["formats"] == {"html": 1}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -15,7 +14,11 @@ def register(app: typer.Typer) -> None:
     @app.command("ingest")
     def ingest_cmd(
         source: Annotated[
-            Path, typer.Argument(help="Folder of .md/.mdx/.txt/.html, a .jsonl/.json/.csv file or a BEIR corpus.")
+            str,
+            typer.Argument(
+                help="A folder (.md .mdx .txt .html .pdf .docx .pptx .xlsx), a .jsonl/.json/.csv file, a BEIR "
+                "corpus, or a web page's URL."
+            ),
         ],
         index: Annotated[str, typer.Option("--index", "-i", help="Index name (created when missing).")],
         kind: Annotated[str | None, typer.Option(help="Override detection: folder, records or beir.")] = None,

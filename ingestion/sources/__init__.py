@@ -12,12 +12,14 @@ from aiagents.ingestion.sources.beir import BeirSource
 from aiagents.ingestion.sources.files import DEFAULT_EXTENSIONS, FolderSource, split_front_matter
 from aiagents.ingestion.sources.html import html_to_text
 from aiagents.ingestion.sources.records import RecordsSource
+from aiagents.ingestion.sources.web import WebSource, is_url
 
 __all__ = [
     "Source",
     "FolderSource",
     "RecordsSource",
     "BeirSource",
+    "WebSource",
     "SourceKind",
     "open_source",
     "detect_kind",
@@ -64,7 +66,9 @@ def _looks_beir(path: Path) -> bool:
 
 def open_source(path: str | Path, *, kind: SourceKind | None = None, **options: Any) -> Source:
     """A source for `path`; `kind` overrides detection, `options` go to the source class
-    (e.g. `text_fields=`, `id_field=` for records, `extensions=` for folders)."""
+    (e.g. `text_fields=`, `id_field=` for records, `extensions=` for folders). An http(s) URL is a web page."""
+    if is_url(str(path)) and kind is None:
+        return WebSource(urls=[str(path)], **options)
     kind = kind or detect_kind(path)
     classes: dict[str, type] = {"folder": FolderSource, "records": RecordsSource, "beir": BeirSource}
     if kind not in classes:

@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-__all__ = ["html_to_text"]
+__all__ = ["html_main_content", "html_to_text"]
 
 _SKIP = {"script", "style", "noscript", "template", "svg", "head"}
 _BLOCK = {
     "p", "div", "section", "article", "main", "header", "footer", "nav", "aside", "li", "ul", "ol",
     "table", "tr", "blockquote", "pre", "br", "hr", "dl", "dt", "dd", "figure", "figcaption", "form",
 }  # fmt: skip
+_BOILERPLATE = re.compile(r"<(?:nav|header|footer|aside)\b|role=[\"']?(?:navigation|banner|contentinfo)", re.I)
+"""Elements of a page's frame (menus, banners, footers): where they are, the main content is extracted."""
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 
 
@@ -62,3 +64,20 @@ def html_to_text(html: str) -> tuple[str, str | None]:
     text = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
     title = " ".join("".join(parser.title_parts).split()) or None
     return text, title
+
+
+def html_main_content(html: str) -> str | None:
+    """The page's main content as Markdown (headings, paragraphs, tables), without navigation, headers, footers
+    and cookie banners; None when the page has no recognisable main content.
+
+    trafilatura does this (Apache-2.0; the extraction LlamaIndex and others use for web pages): boilerplate
+    removal is a model of page layouts, not the small parser above."""
+    if not _BOILERPLATE.search(html):
+        return None  # nothing to remove: the whole text (the parser above keeps headings on small pages)
+    import trafilatura
+
+    text = trafilatura.extract(
+        html, output_format="markdown", include_tables=True, include_links=False, include_comments=False,
+        include_images=False, favor_recall=True,
+    )  # fmt: skip
+    return text.strip() if text and text.strip() else None
