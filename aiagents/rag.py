@@ -79,7 +79,12 @@ class RagAnswer:
                     "id": h.id,
                     "score": round(float(h.score), 6),
                     "text": h.text,
-                    "source": citation_label(getattr(h, "document_id", "") or h.id, getattr(h, "metadata", {})),
+                    "source": citation_label(
+                        getattr(h, "document_id", "") or h.id,
+                        getattr(h, "metadata", {}),
+                        getattr(h, "heading_path", ()),
+                    ),
+                    "span": getattr(h, "span", None),
                     "metadata": getattr(h, "metadata", {}),
                 }
                 for h in self.hits
@@ -177,7 +182,11 @@ class RagPipeline:
             retrieved = {h.id: h for h in hits}
             cited = list(dict.fromkeys(result.output.citations))
             labels = [
-                citation_label(getattr(retrieved[c], "document_id", "") or c, getattr(retrieved[c], "metadata", {}))
+                citation_label(
+                    getattr(retrieved[c], "document_id", "") or c,
+                    getattr(retrieved[c], "metadata", {}),
+                    getattr(retrieved[c], "heading_path", ()),
+                )
                 for c in cited
                 if c in retrieved
             ]

@@ -170,6 +170,8 @@ class Retriever:
                     document_id=chunk.document_id,
                     scores=scores,
                     metadata=chunk.metadata,
+                    heading_path=list(chunk.heading_path),
+                    span=chunk.span,
                 )
             )
         if self.reranker is not None:

@@ -24,6 +24,8 @@ class Chunk:
     """Markdown headings above the chunk, outermost first."""
     metadata: dict[str, Any] = field(default_factory=dict)
     """Document metadata (front matter, record fields) usable in filters."""
+    span: list[int] | None = None
+    """`[start, end)` character offsets of the chunk in its document's text (a PDF page's, a slide's)."""
     content_hash: str = ""
     """Hash of `text`: the key of the embedding cache."""
 
@@ -41,5 +43,9 @@ class Hit:
     scores: dict[str, float] = field(default_factory=dict)
     """Per-method scores, e.g. {"bm25": 12.1, "dense": 0.61, "hybrid": 0.03}."""
     metadata: dict[str, Any] = field(default_factory=dict)
+    heading_path: list[str] = field(default_factory=list)
+    """Headings above the passage, outermost first."""
+    span: list[int] | None = None
+    """`[start, end)` character offsets of the passage in its document's text, when the index has them."""
     rank: int = 0
     """1-based rank in the result list."""

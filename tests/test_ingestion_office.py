@@ -145,6 +145,14 @@ def test_ingest_reports_formats_and_rag_cites_the_page(corpus: Path, tmp_path: P
     assert answer.citations and answer.sources[0] == "policy.pdf p. 2", answer.to_json()
     pages = retriever.search("refund original card", k=3, filters={"format": "pdf", "page": 4})
     assert [h.document_id for h in pages] == ["policy.pdf#p4"]
+    # every passage keeps its character span in its page (or file) and is cited by section in a Word file
+    from aiagents.citations import citation_label
+
+    docs = {d.id: d for d in read_all(FolderSource(path=corpus))[0]}
+    for hit in [*pages, *retriever.search("express delivery next working day", k=1, filters={"format": "docx"})]:
+        start, end = hit.span
+        assert docs[hit.document_id].text[start:end] == hit.text
+    assert citation_label(hit.document_id, hit.metadata, hit.heading_path) == "shipping.docx § Express"
 
 
 def test_a_changed_pdf_re_embeds_only_its_changed_pages(corpus: Path) -> None:

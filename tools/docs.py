@@ -49,7 +49,9 @@ def _hit(hit: Any, max_chars: int) -> dict[str, Any]:
     return {
         "id": str(hit.id),
         "document_id": document_id,
-        "source": citation_label(document_id or str(hit.id), getattr(hit, "metadata", {}) or {}),
+        "source": citation_label(
+            document_id or str(hit.id), getattr(hit, "metadata", {}) or {}, getattr(hit, "heading_path", ()) or ()
+        ),
         "text": text if len(text) <= max_chars else text[:max_chars] + " …",
         "score": round(float(getattr(hit, "score", 0.0)), 6),
         "metadata": dict(getattr(hit, "metadata", {}) or {}),

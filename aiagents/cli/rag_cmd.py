@@ -56,7 +56,7 @@ def ask(
         out.print(f"[bold]sources:[/] {'; '.join(answer.sources)}")
     table = Table("cited", "source", "id", "score", "text", title=f"{len(answer.hits)} passages ({mode})")
     for hit in answer.hits:
-        label = citation_label(hit.document_id or hit.id, hit.metadata)
+        label = citation_label(hit.document_id or hit.id, hit.metadata, hit.heading_path)
         table.add_row("*" if hit.id in answer.citations else "", label, hit.id, f"{hit.score:.3f}", hit.text[:60])
     out.print(table)
     out.print(f"prompt {answer.prompt_name}@{answer.prompt_version}  model {answer.model}  trace {answer.trace_id}")

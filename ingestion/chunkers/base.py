@@ -69,9 +69,11 @@ def make_chunks(document: Document, text: str, pieces: Sequence[Piece]) -> list[
     """Build the `Chunk`s of `document` from offset pieces of `text` (empty pieces are dropped)."""
     chunks: list[Chunk] = []
     for start, end, heading_path in pieces:
-        body = text[start:end].strip()
+        raw = text[start:end]
+        body = raw.strip()
         if not body:
             continue
+        first = start + len(raw) - len(raw.lstrip())
         position = len(chunks)
         chunks.append(
             Chunk(
@@ -81,6 +83,7 @@ def make_chunks(document: Document, text: str, pieces: Sequence[Piece]) -> list[
                 position=position,
                 heading_path=list(heading_path),
                 metadata=dict(document.metadata),
+                span=[first, first + len(body)] if text is document.text else None,
                 content_hash=text_hash(body),
             )
         )

@@ -31,7 +31,7 @@ FORMAT = 1
 BACKENDS = ("edge", "qdrant", "memory")
 _NAMESPACE = uuid.UUID("6f1d8c1e-3a0b-5c57-9d8e-8a4f2b7c9e10")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-_PAYLOAD_FIELDS = ["chunk_id", "text", "document_id", "position", "heading_path", "metadata", "content_hash"]
+_PAYLOAD_FIELDS = ["chunk_id", "text", "document_id", "position", "heading_path", "metadata", "span", "content_hash"]
 
 
 def point_id(chunk_id: str) -> str:
@@ -47,6 +47,7 @@ def _chunk(payload: Mapping[str, Any]) -> Chunk:
         position=int(payload.get("position", 0)),
         heading_path=list(payload.get("heading_path") or []),
         metadata=dict(payload.get("metadata") or {}),
+        span=list(payload["span"]) if payload.get("span") else None,
         content_hash=payload.get("content_hash", ""),
     )
 
@@ -138,6 +139,7 @@ class HybridIndex:
                         "position": c.position,
                         "heading_path": list(c.heading_path),
                         "metadata": dict(c.metadata),
+                        "span": list(c.span) if c.span else None,
                         "content_hash": c.content_hash,
                         "bm25_len": len(t),
                     },
