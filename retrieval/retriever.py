@@ -21,6 +21,7 @@ from openinference.semconv.trace import (
 )
 from opentelemetry.trace import Tracer
 
+from aiagents.citations import citation_label
 from aiagents.tracing import get_tracer
 
 __all__ = ["Retriever", "Reranker", "FusionConfig", "Mode"]
@@ -132,7 +133,16 @@ class Retriever:
                 span.set_attribute(f"{prefix}.{_DOC_SCORE}", h.score)
                 span.set_attribute(
                     f"{prefix}.{_DOC_METADATA}",
-                    json.dumps({"document_id": h.document_id, "scores": h.scores, **h.metadata}, default=str),
+                    json.dumps(
+                        {
+                            "document_id": h.document_id,
+                            "scores": h.scores,
+                            **h.metadata,
+                            "citation": citation_label(h.document_id or h.id, h.metadata, h.heading_path),
+                            **({"span": h.span} if h.span else {}),
+                        },
+                        default=str,
+                    ),  # fmt: skip
                 )
             return hits
 
