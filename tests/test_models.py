@@ -113,3 +113,42 @@ def test_extractive_answer_cites_the_best_source() -> None:
 
 def test_parse_sources() -> None:
     assert [s.id for s in parse_sources("intro\n[a#0] one\n  [b#1] two\n")] == ["a#0", "b#1"]
+
+
+def test_a_scripted_model_file_drives_an_agent_and_a_task(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`--model scripted:FILE`: the calls a rehearsal needs, round by round, then the final answer (through the
+    output tool when the run has one); a broken script names the file and the field."""
+    import json as _json
+
+    from aiagents.retrieval.types import Hit
+    from aiagents.tools.docs import docs_toolset
+    from typer.testing import CliRunner
+
+    from aiagents.agents import DocsAnswer, PromptAgent, SessionStore
+    from aiagents.cli import app
+    from aiagents.errors import UserError
+
+    class Docs:
+        def search(self, query, k=5, mode="hybrid", filters=None):  # type: ignore[no-untyped-def]
+            return [Hit(id="refunds.md#0", text="A refund takes 14 days.", score=1.0, document_id="refunds.md")]
+
+    script = tmp_path / "calls.yaml"
+    script.write_text(
+        "rounds:\n  - [{tool: search_docs, args: {query: refund time}}]\n"
+        "final: {answer: 'Refunds take 14 days.', found_answer: true, references: [refunds.md#0], confidence: 0.9}\n"
+    )
+    agent = PromptAgent("docs-agent", toolsets=[docs_toolset(Docs())], output_type=DocsAnswer,
+                        sessions=SessionStore(persist=False), output_mode="tool")  # fmt: skip
+    result = agent.run_sync("How long?", model=f"scripted:{script}")
+    assert result.output.answer == "Refunds take 14 days."
+    assert [c.tool_name for c in result.trajectory.tool_calls()] == ["search_docs"]
+    listing = tmp_path / "listing.yaml"
+    listing.write_text("final: {title: Road bike, category: bikes, price: 350, condition: like new}\n")
+    done = CliRunner().invoke(
+        app, ["task", "run", "listing-attributes", "a bike", "--model", f"scripted:{listing}", "--json"]
+    )
+    assert done.exit_code == 0, done.output
+    assert _json.loads(done.stdout)["output"]["price"] == 350
+    (tmp_path / "bad.yaml").write_text("rounds:\n  - [{args: {q: 1}}]\n")
+    with pytest.raises(UserError, match=r"bad.yaml: rounds\[0\]\[0\] needs a 'tool' name"):
+        resolve_model(f"scripted:{tmp_path / 'bad.yaml'}")

@@ -13,9 +13,12 @@ from aiagents.models.resolve import (
     resolve_model,
 )
 from aiagents.models.schema_fill import fill_schema
+from aiagents.models.scripted import load_scripted_model, scripted_model
 from aiagents.models.usage import CallUsage, usage_of
 
 __all__ = [
+    "load_scripted_model",
+    "scripted_model",
     "OUTPUT_MODES",
     "default_output_mode",
     # resolution

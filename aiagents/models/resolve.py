@@ -23,7 +23,7 @@ DEFAULT_ANTHROPIC_MODEL = "claude-haiku-4-5"
 
 _FORMS = (
     "'offline', 'openai:<model>' (Chat Completions), 'openai-responses:<model>', "
-    "'anthropic:<model>', 'openai-compatible:<model>@<base_url>', 'replay:<trajectory.json>'"
+    "'anthropic:<model>', 'openai-compatible:<model>@<base_url>', 'replay:<trajectory.json>', 'scripted:<calls.yaml>'"
 )
 
 
@@ -84,6 +84,10 @@ def resolve_model(name: str | Model | None = None, *, settings: Settings | None 
             raise UnknownModelError(
                 f"Model {name!r}: cannot replay {rest!r} ({exc}); record one with --record"
             ) from None
+    if prefix == "scripted":  # fixed tool calls round by round, then a final answer: offline tests and rehearsals
+        from aiagents.models.scripted import load_scripted_model
+
+        return ResolvedModel(name=name, provider="scripted", model=load_scripted_model(rest))
     if prefix in ("openai", "openai-chat", "openai-responses"):
         return ResolvedModel(name=name, provider="openai", model=_openai(rest, prefix, settings))
     if prefix == "anthropic":

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart, ToolReturnPart
-from pydantic_ai.models.function import AgentInfo, FunctionModel
+from pydantic_ai.models.function import FunctionModel
+
+from aiagents.models import scripted_model
 
 __all__ = ["gold_model", "scripted_tool_model"]
 
@@ -16,35 +17,9 @@ Call = tuple[str, dict[str, Any]]
 def scripted_tool_model(
     rounds: Sequence[Sequence[Call]], *, final_text: str = "Done.", echo_results: bool = False
 ) -> FunctionModel:
-    """A `FunctionModel` that sends ``rounds[i]`` as its i-th response's tool calls, then ``final_text``.
-
-    With ``echo_results`` the final text also quotes every tool result it saw (so values a tool found
-    appear in the reply, as a model would repeat them). The round is counted from the model responses
-    already in the conversation, so one model serves one run.
-    """
-    script = [list(calls) for calls in rounds]
-
-    def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-        done = sum(isinstance(m, ModelResponse) for m in messages)
-        if done < len(script):
-            return ModelResponse(
-                parts=[
-                    ToolCallPart(tool_name=name, args=dict(args), tool_call_id=f"call_{done}_{i}")
-                    for i, (name, args) in enumerate(script[done])
-                ]
-            )
-        text = final_text
-        if echo_results:
-            results = [
-                str(part.content)
-                for m in messages
-                for part in getattr(m, "parts", ())
-                if isinstance(part, ToolReturnPart)
-            ]
-            text = "\n".join([final_text, *results])
-        return ModelResponse(parts=[TextPart(content=text)])
-
-    return FunctionModel(respond, model_name="scripted")
+    """A `FunctionModel` that sends ``rounds[i]`` as its i-th response's tool calls, then ``final_text``
+    (`aiagents.models.scripted_model`; ``echo_results`` quotes every tool result in the final text)."""
+    return scripted_model(rounds, final=final_text, echo_results=echo_results)
 
 
 def gold_model(task: Any) -> FunctionModel:
