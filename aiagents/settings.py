@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,11 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = None
     max_retries: int = Field(default=3, description="Provider SDK retries on 429/5xx and connection errors.")
     model_timeout: float = Field(default=120.0, gt=0, description="Seconds a model call may take before it fails.")
+    output_mode: Literal["tool", "native", "prompted"] | None = Field(
+        default=None,
+        description="How structured output is asked for when a prompt's front matter and the call do not say "
+        "(default: per model: native for OpenAI-compatible servers, else tool).",
+    )
     phoenix_collector_endpoint: str | None = Field(
         default=None, description="Phoenix base URL, e.g. http://127.0.0.1:6006"
     )

@@ -314,3 +314,22 @@ def test_an_eval_run_records_a_misbehaving_model_per_case(openai_server: OpenAIW
     assert (report["cases"], report["completed"], report["errors"]) == (2, 1, 1), report
     (example,) = report["error_examples"]
     assert "sofa" in json.dumps(example) and "context size" in json.dumps(example) and "smollm" in json.dumps(example)
+
+
+async def test_the_configured_output_mode_applies_where_the_prompt_does_not_say(
+    openai_server: OpenAIWireServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AIAGENTS_OUTPUT_MODE (and so `eval run --output-mode`) overrides the per-model default: here the output
+    tool on an OpenAI-compatible server, whose default is native."""
+    monkeypatch.setenv("AIAGENTS_OUTPUT_MODE", "tool")
+    reset_settings()
+    openai_server.script(tool_call_reply((OUTPUT_TOOL_NAME, GOOD)))
+    result = await Task("listing-attributes", model=model(openai_server)).run(LISTING)
+    assert result.output == ListingAttributes(**GOOD)
+    body = openai_server.requests[0]
+    assert "response_format" not in body and body["tools"][0]["function"]["name"] == OUTPUT_TOOL_NAME
+    bad = subprocess.run(
+        [sys.executable, "-m", "aiagents", "eval", "run", "listing-attributes", "--output-mode", "json"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "use tool, native or prompted" in bad.stderr

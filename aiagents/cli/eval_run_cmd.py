@@ -4,6 +4,7 @@ a dataset to Phoenix. Also appends the prompt-comparison step to the demo."""
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,9 @@ import typer
 from rich.rule import Rule
 from rich.table import Table
 
-from aiagents.cli.output import console, mirror_to_phoenix, note_model, out, print_json, run_guarded
+from aiagents.cli.output import console, fail, mirror_to_phoenix, note_model, out, print_json, run_guarded
 from aiagents.errors import UserError
-from aiagents.settings import get_settings
+from aiagents.settings import get_settings, reset_settings
 
 __all__ = ["register", "comparison_table", "step_eval_prompt_versions"]
 
@@ -253,9 +254,20 @@ def register(eval_app: typer.Typer) -> None:
             "versions in its prompt registry (default: when Phoenix answers).",
         ),  # fmt: skip
         judge: str | None = typer.Option(None, "--judge", help="Add an LLM judge with this rubric prompt."),
+        output_mode: str | None = typer.Option(
+            None,
+            "--output-mode",
+            help="tool, native or prompted: how structured output is asked for where the prompt does not say "
+            "(default: per model).",
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object."),
     ) -> None:
         """Run an eval suite (e.g. the model-upgrade case: same suite with --model NEW, then `eval compare`)."""
+        if output_mode is not None:
+            if output_mode not in ("tool", "native", "prompted"):
+                fail(f"--output-mode {output_mode!r}: use tool, native or prompted", 2)
+            os.environ["AIAGENTS_OUTPUT_MODE"] = output_mode
+            reset_settings()
         model_name = note_model(model)
         run = run_guarded(
             _run,

@@ -162,11 +162,15 @@ OUTPUT_MODES = ("tool", "native", "prompted")
 
 
 def default_output_mode(resolved: ResolvedModel) -> str:
-    """How a structured answer is asked of this model when the prompt and the call do not say.
+    """How a structured answer is asked of this model when the prompt and the call do not say: the configured
+    `AIAGENTS_OUTPUT_MODE`, else per provider.
 
     OpenAI-compatible servers (llama.cpp's server, vLLM, Ollama, LM Studio) mostly run small open models that
     seldom call an output tool but all enforce a JSON schema given as `response_format`: native. Otherwise the
     model profile's default (pydantic-ai's: tool, which OpenAI, Anthropic and the offline baseline handle)."""
+    configured = get_settings().output_mode  # AIAGENTS_OUTPUT_MODE, or `eval run --output-mode`
+    if configured:
+        return configured
     if resolved.provider == "openai-compatible":
         return "native"
     profile_mode = getattr(getattr(resolved.model, "profile", None), "default_structured_output_mode", "tool")
