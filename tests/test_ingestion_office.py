@@ -153,6 +153,15 @@ def test_ingest_reports_formats_and_rag_cites_the_page(corpus: Path, tmp_path: P
         start, end = hit.span
         assert docs[hit.document_id].text[start:end] == hit.text
     assert citation_label(hit.document_id, hit.metadata, hit.heading_path) == "shipping.docx § Express"
+    # the docs tool fetches a PDF page by its document id, and points at pages when asked for the whole file
+    from aiagents.tools.base import ToolError
+    from aiagents.tools.docs import DocsTools
+
+    tools = DocsTools(retriever=retriever)
+    page = tools.fetch_document("policy.pdf#p4")
+    assert page["metadata"]["page"] == 4 and "original card within 14 days" in page["text"]
+    with pytest.raises(ToolError, match="page by page"):
+        tools.fetch_document("policy.pdf")
 
 
 def test_a_changed_pdf_re_embeds_only_its_changed_pages(corpus: Path) -> None:

@@ -98,15 +98,17 @@ class DocsTools:
         """Fetch a whole document, or one passage, by the id a search returned.
 
         Args:
-            id: A passage id (like "refunds.md#0") or a document id (like "refunds.md"), as search results show.
+            id: A passage id (like "refunds.md#0") or a document id (like "refunds.md", or a PDF page's
+                "manual.pdf#p3"), as search results show.
         """
         reader = self._reader()
         chunks = list(reader([id]))
-        if not chunks and "#" not in id:
+        if not chunks:  # a document id (a PDF page's holds '#' too: "manual.pdf#p3")
             chunks = [c for c in reader([f"{id}#{i}" for i in range(MAX_CHUNKS_PER_DOCUMENT)])]
             chunks.sort(key=lambda c: getattr(c, "position", 0))
         if not chunks:
-            raise ToolError(f"No document or passage with id {id!r}: use an id from search_docs results.")
+            hint = " (a PDF is fetched page by page: 'manual.pdf#p3')" if id.lower().endswith(".pdf") else ""
+            raise ToolError(f"No document or passage with id {id!r}{hint}: use an id from search_docs results.")
         first = chunks[0]
         return {
             "id": id,
