@@ -83,7 +83,8 @@ class DocsTools:
             query: What to look for, in natural language or keywords.
             k: How many passages to return (1 to 20).
             filters: Optional metadata filters on a passage's fields, e.g. {"document_id": "refunds.md"} (the
-                document ids search results show); a list value matches any.
+                document ids search results show), {"source": "manual.pdf", "page": 3} or {"format": "pdf"}; a
+                list value matches any.
         """
         if not query.strip():
             raise ToolError("The query is empty: pass the words to search for.")
