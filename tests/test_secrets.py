@@ -71,3 +71,22 @@ def test_no_exported_span_holds_a_key(spans, monkeypatch: pytest.MonkeyPatch) ->
     dumped = json.dumps([[dict(s.attributes), [dict(e.attributes or {}) for e in s.events]] for s in exported])
     assert KEY not in dumped
     assert dumped.count(REDACTED) >= 4
+
+
+def test_every_key_shape_is_redacted_through_the_prefilter() -> None:
+    """The substring prefilter never hides a key the patterns match (KEY_PREFIXES in step with KEY_PATTERNS)."""
+    import re
+
+    from aiagents.secrets import KEY_PATTERNS, KEY_PREFIXES, REDACTED, Scrubber
+
+    samples = [
+        "sk-" + "a" * 20, "sk-ant-" + "b" * 20, "sk-proj-" + "c" * 20, "AKIA" + "D" * 16, "ghp_" + "e" * 36,
+        "gho_" + "f" * 36, "ghs_" + "g" * 36, "xoxb-" + "1" * 12, "xoxp-" + "2" * 12, "AIza" + "h" * 35,
+    ]  # fmt: skip
+    scrub = Scrubber()
+    for key in samples:
+        assert any(re.search(p, key) for p in KEY_PATTERNS), key
+        assert any(prefix in key for prefix in KEY_PREFIXES), key
+        assert scrub.text(f"before {key} after") == f"before {REDACTED} after", key
+        assert scrub.contains_secret(f"x {key}")
+    assert not scrub.contains_secret("a long text about skis, gh and AIs " * 200)
