@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings", "reset_settings"]
+__all__ = ["OUTPUT_MODES", "OutputMode", "Settings", "get_settings", "reset_settings"]
+
+OutputMode = Literal["tool", "native", "prompted"]
+"""How a model gives structured output: an output tool, the provider's JSON-schema format, or the schema in the
+prompt (the front matter's `output_mode`, `AIAGENTS_OUTPUT_MODE`, a call's `output_mode=`)."""
+OUTPUT_MODES: tuple[str, ...] = get_args(OutputMode)
 
 
 class Settings(BaseSettings):
@@ -35,7 +40,7 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = None
     max_retries: int = Field(default=3, description="Provider SDK retries on 429/5xx and connection errors.")
     model_timeout: float = Field(default=120.0, gt=0, description="Seconds a model call may take before it fails.")
-    output_mode: Literal["tool", "native", "prompted"] | None = Field(
+    output_mode: OutputMode | None = Field(
         default=None,
         description="How structured output is asked for when a prompt's front matter and the call do not say "
         "(default: per model: native for OpenAI-compatible servers, else tool).",

@@ -36,9 +36,9 @@ from pydantic_ai.output import OutputObjectDefinition
 from pydantic_ai.settings import ModelSettings
 from pydantic_ai.tools import ToolDefinition
 
-from aiagents.errors import OutputValidationError, TruncatedOutputError, UserError
+from aiagents.errors import OutputValidationError, TruncatedOutputError
 from aiagents.media import DEFAULT_MAX_BYTES, media_summary, to_content_part
-from aiagents.models import CallUsage, ResolvedModel, default_output_mode, resolve_model, usage_of
+from aiagents.models import CallUsage, ResolvedModel, check_output_mode, default_output_mode, resolve_model, usage_of
 from aiagents.models.errors import model_call_error
 from aiagents.prompts import Prompt, PromptRegistry
 from aiagents.settings import get_settings
@@ -116,10 +116,8 @@ class Task(Generic[OutputT]):
         self.prompt = prompt
         self.output_type: Any = output_type or prompt.output_type() or str
         self.model = model or label_model
-        self.output_mode: str | None = output_mode or prompt.output_mode
+        self.output_mode: str | None = check_output_mode(output_mode or prompt.output_mode)
         """tool, native or prompted; None: the model's default (`default_output_mode`)."""
-        if self.output_mode not in (None, "tool", "native", "prompted"):
-            raise UserError(f"output_mode {self.output_mode!r}: use tool, native or prompted")
         self.retries = retries
         self.model_settings = model_settings
         self._adapter: TypeAdapter[Any] = TypeAdapter(self.output_type)

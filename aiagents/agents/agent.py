@@ -43,7 +43,7 @@ from aiagents.agents.limits import DEFAULT_LIMITS, Limits, limit_of
 from aiagents.agents.sessions import SessionStore
 from aiagents.agents.tracing import RunScope, ensure_processor, run_scope
 from aiagents.errors import PromptError, UserError
-from aiagents.models import OUTPUT_MODES, ResolvedModel, default_output_mode, resolve_model
+from aiagents.models import ResolvedModel, check_output_mode, default_output_mode, resolve_model
 from aiagents.models.errors import model_call_error
 from aiagents.prompts import Prompt, PromptRegistry
 from aiagents.tracing import attributes as oi
@@ -132,10 +132,8 @@ class PromptAgent(Generic[OutputT]):
         self.prompt = prompt
         self.toolsets = list(toolsets)
         self.output_type: Any = output_type or prompt.output_type() or str
-        self.output_mode: str | None = output_mode or prompt.output_mode
+        self.output_mode: str | None = check_output_mode(output_mode or prompt.output_mode)
         """How the final answer is asked for: tool, native or prompted; None: the model's default."""
-        if self.output_mode not in (None, *OUTPUT_MODES):
-            raise UserError(f"output_mode {self.output_mode!r}: use tool, native or prompted")
         self.model = model
         self.limits = limits
         self.sessions = sessions if sessions is not None else SessionStore()

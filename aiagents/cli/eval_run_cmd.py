@@ -14,6 +14,7 @@ from rich.table import Table
 
 from aiagents.cli.output import console, fail, mirror_to_phoenix, note_model, out, print_json, run_guarded
 from aiagents.errors import UserError
+from aiagents.models import check_output_mode
 from aiagents.settings import get_settings, reset_settings
 
 __all__ = ["register", "comparison_table", "step_eval_prompt_versions"]
@@ -264,8 +265,10 @@ def register(eval_app: typer.Typer) -> None:
     ) -> None:
         """Run an eval suite (e.g. the model-upgrade case: same suite with --model NEW, then `eval compare`)."""
         if output_mode is not None:
-            if output_mode not in ("tool", "native", "prompted"):
-                fail(f"--output-mode {output_mode!r}: use tool, native or prompted", 2)
+            try:
+                check_output_mode(output_mode, name="--output-mode")
+            except UserError as exc:
+                fail(str(exc), 2)
             os.environ["AIAGENTS_OUTPUT_MODE"] = output_mode
             reset_settings()
         model_name = note_model(model)

@@ -7,6 +7,7 @@ from aiagents.models.resolve import (
     OFFLINE,
     OUTPUT_MODES,
     ResolvedModel,
+    check_output_mode,
     default_model_name,
     default_output_mode,
     model_display_name,
@@ -17,6 +18,7 @@ from aiagents.models.scripted import load_scripted_model, scripted_model
 from aiagents.models.usage import CallUsage, usage_of
 
 __all__ = [
+    "check_output_mode",
     "load_scripted_model",
     "scripted_model",
     "OUTPUT_MODES",

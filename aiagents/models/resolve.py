@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from pydantic_ai.models import Model
 
-from aiagents.errors import AiAgentsError, ModelNotConfiguredError, UnknownModelError
-from aiagents.settings import Settings, get_settings
+from aiagents.errors import AiAgentsError, ModelNotConfiguredError, UnknownModelError, UserError
+from aiagents.settings import OUTPUT_MODES, Settings, get_settings
 
 __all__ = [
     "OFFLINE",
@@ -158,7 +158,11 @@ def _anthropic(model_name: str, settings: Settings) -> Model:
     return AnthropicModel(model_name, provider=AnthropicProvider(anthropic_client=client))
 
 
-OUTPUT_MODES = ("tool", "native", "prompted")
+def check_output_mode(mode: str | None, *, name: str = "output_mode") -> str | None:
+    """`mode` when it is one of `OUTPUT_MODES` (or None); a `UserError` naming `name` otherwise."""
+    if mode is not None and mode not in OUTPUT_MODES:
+        raise UserError(f"{name} {mode!r}: use tool, native or prompted")
+    return mode
 
 
 def default_output_mode(resolved: ResolvedModel) -> str:
