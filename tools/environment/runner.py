@@ -216,7 +216,7 @@ async def run_task(
                     break
             messages = result.all_messages()
             turns.append(str(result.output))
-            if user is None or any(c.name == "transfer_to_human_agents" for c in tool_calls(messages)):
+            if user is None or any(c.name == "transfer_to_human_agents" for c in tool_calls(result.new_messages())):
                 break
             try:
                 message = await user(task, Conversation(turns, said))
