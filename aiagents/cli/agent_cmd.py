@@ -11,7 +11,7 @@ import typer
 from rich.rule import Rule
 from rich.table import Table
 
-from aiagents.cli.output import console, note_model, out, print_json, run_guarded
+from aiagents.cli.output import console, note_model, one_line, out, print_json, run_guarded
 
 if TYPE_CHECKING:
     from aiagents.agents import AgentResult
@@ -25,12 +25,6 @@ DEMO_INDEX = "demo-docs"
 DEMO_QUESTION = "How long does a refund take?"
 
 
-def _short(value: Any, width: int = 90) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def trajectory_table(trajectory: Trajectory, *, title: str = "trajectory") -> Table:
     """A rich table with one row per step."""
     from aiagents.trajectory import FinalOutput, ModelTurn, ToolCall, ToolResult, UserPrompt
@@ -38,21 +32,21 @@ def trajectory_table(trajectory: Trajectory, *, title: str = "trajectory") -> Ta
     table = Table("#", "step", "detail", title=title)
     for i, step in enumerate(trajectory.steps, start=1):
         if isinstance(step, UserPrompt):
-            table.add_row(str(i), "user", _short(step.text))
+            table.add_row(str(i), "user", one_line(step.text, 90))
         elif isinstance(step, ModelTurn):
             asked = ", ".join(c.tool_name for c in step.tool_calls)
-            detail = _short(step.text) if step.text else f"calls {asked}"
+            detail = one_line(step.text, 90) if step.text else f"calls {asked}"
             table.add_row(str(i), "model", f"{detail}  [dim]({step.usage.total_tokens} tokens)[/]")
         elif isinstance(step, ToolCall):
-            table.add_row(str(i), "tool call", f"[bold]{step.tool_name}[/]({_short(step.args, 70)})")
+            table.add_row(str(i), "tool call", f"[bold]{step.tool_name}[/]({one_line(step.args, 70)})")
         elif isinstance(step, ToolResult):
             label = "[red]tool error[/]" if step.error else "tool result"
             content = step.content
             if isinstance(content, list) and content and isinstance(content[0], dict) and "id" in content[0]:
                 content = f"{len(content)} hits: " + ", ".join(str(h["id"]) for h in content)
-            table.add_row(str(i), label, f"{step.tool_name}: {_short(content)}")
+            table.add_row(str(i), label, f"{step.tool_name}: {one_line(content, 90)}")
         elif isinstance(step, FinalOutput):
-            table.add_row(str(i), "output", _short(step.output, 120))
+            table.add_row(str(i), "output", one_line(step.output, 120))
     return table
 
 

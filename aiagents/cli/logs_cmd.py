@@ -6,13 +6,12 @@ import json
 import re
 import time
 from datetime import UTC, datetime
-from typing import Any
 
 import typer
 from rich.table import Table
 
 from aiagents.cli.demo_space import read_demo_data_unless_yours
-from aiagents.cli.output import console, fail, out, print_json, run_guarded
+from aiagents.cli.output import console, fail, one_line, out, print_json, run_guarded
 from aiagents.settings import get_settings
 
 __all__ = ["register", "parse_since"]
@@ -45,13 +44,6 @@ def parse_since(value: str | None, *, now: float | None = None) -> float | None:
 
 def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, tz=UTC).isoformat(timespec="seconds")
-
-
-def _short(value: Any, width: int = 40) -> str:
-    """A value on one line, cut to `width` characters (the table's cell)."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    text = " ".join(str(text).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _outside_the_store() -> dict[str, int]:
@@ -113,7 +105,7 @@ def register(app: typer.Typer) -> None:
                 when = _iso(r["created_at"])[5:16].replace("T", " ")
                 cells = [when, *cells, r["prompt_version"] or "", r["variant"]]
             status = f"{r['status']} {r['error_code'] or ''}".strip()
-            table.add_row(*cells, _short(r["input"], cell), _short(shown, cell), status)
+            table.add_row(*cells, one_line(r["input"], cell), one_line(shown, cell), status)
         out.print(table)
         if not rows:
             console.print("No requests match (`aiagents logs list` without filters shows all).")

@@ -121,3 +121,10 @@ def mirror_to_phoenix(name: str, versions: list[str] | None = None, *, url: str 
         if done is not None:
             mirrored.append({"version": version, **done})
     return mirrored
+
+
+def one_line(value: Any, width: int = 80) -> str:
+    """A value on one line (JSON for non-strings, whitespace folded), cut to `width` characters: a table cell."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
