@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from aiagents.ingestion.documents import Document, Problem
 from aiagents.ingestion.errors import SourceError
-from aiagents.ingestion.sources.html import html_main_content, html_to_text
+from aiagents.ingestion.sources.html import page_text
 from aiagents.ingestion.sources.office import FORMATS as OFFICE_FORMATS
 from aiagents.ingestion.sources.office import OFFICE_EXTENSIONS, UnreadableFile, count_parts, read_parts
 
@@ -165,9 +165,7 @@ class FolderSource:
         fmt = _FORMATS.get(suffix, "text")
         metadata: dict[str, Any] = {}
         if fmt == "html":
-            page = text
-            text, title = html_to_text(page)
-            text = html_main_content(page) or text  # the main content; the whole text when there is none
+            text, title = page_text(text)
             if title:
                 metadata["title"] = title
         else:

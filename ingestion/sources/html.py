@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-__all__ = ["html_main_content", "html_to_text"]
+__all__ = ["html_main_content", "html_to_text", "page_text"]
 
 _SKIP = {"script", "style", "noscript", "template", "svg", "head"}
 _BLOCK = {
@@ -81,3 +81,9 @@ def html_main_content(html: str) -> str | None:
         include_images=False, favor_recall=True,
     )  # fmt: skip
     return text.strip() if text and text.strip() else None
+
+
+def page_text(html: str) -> tuple[str, str | None]:
+    """A page as (text, `<title>`): its main content when it has a frame to leave out, else its whole text."""
+    text, title = html_to_text(html)
+    return html_main_content(html) or text, title

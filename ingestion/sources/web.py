@@ -1,6 +1,6 @@
 """`WebSource`: web pages by URL, fetched when the user asks (`aiagents ingest https://...`), main content only.
 
-A page's id is its URL; its text is the main content (`html_main_content`: no menus, banners or footers),
+A page's id is its URL; its text is the main content (`page_text`: no menus, banners or footers),
 its `<title>` the title. A page that cannot be fetched, or is not HTML, is reported with the reason and the
 other pages are read. Nothing is crawled: the URLs given are the pages read.
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from aiagents.ingestion.documents import Document, Problem
 from aiagents.ingestion.errors import SourceError
-from aiagents.ingestion.sources.html import html_main_content, html_to_text
+from aiagents.ingestion.sources.html import page_text
 
 __all__ = ["WebSource", "is_url"]
 
@@ -63,8 +63,6 @@ class WebSource:
                         document_id=url,
                     )
                     continue
-                page = response.text
-                text, title = html_to_text(page)
-                text = html_main_content(page) or text
+                text, title = page_text(response.text)
                 metadata = {"source": url, "format": "html", **({"title": title} if title else {})}
                 yield Document(id=url, text=text, metadata=metadata)

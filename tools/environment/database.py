@@ -148,10 +148,6 @@ class Table(Mapping[str, dict[str, Any]]):
         """Keys of the records copied for editing or added (they may still equal the original)."""
         return list(self._own)
 
-    def original(self, key: str) -> dict[str, Any] | None:
-        """The record as loaded (None for a record this run added)."""
-        return self._base.get(key)
-
 
 class Database:
     """A working copy of an environment's tables for one run: ``db["orders"]`` or ``db.orders``."""
