@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         default=None, description="Extra folder of prompt files, searched before the shipped prompts."
     )
     trace_media: str = Field(default="inline", description="How images appear on spans: 'inline' data or 'hash' only.")
+    trace_sample_ratio: float | None = Field(
+        default=None,
+        description="Share of traces sent to Phoenix, 0 to 1 (unset: OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, "
+        "else 1.0). Traces with an error or an experiment candidate are sent whatever the ratio.",
+    )
     serving_label: str = Field(
         default="production",
         description="The prompt label the service and `Task(name)` serve (the working file when a prompt has none).",
@@ -64,6 +69,19 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", None) else value
+
+    @field_validator("trace_sample_ratio", mode="before")
+    @classmethod
+    def _ratio(cls, value: object) -> object:
+        if value in ("", None):
+            return None
+        try:
+            ratio = float(value)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            ratio = float("nan")
+        if not 0.0 <= ratio <= 1.0:
+            raise ValueError(f"AIAGENTS_TRACE_SAMPLE_RATIO={value!r}: give a sampling ratio from 0 to 1, e.g. 0.1")
+        return ratio
 
     def model_post_init(self, _context: object) -> None:
         fallbacks = {

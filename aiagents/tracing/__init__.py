@@ -6,9 +6,19 @@ import functools
 
 from opentelemetry import trace
 
+from aiagents.tracing.keeper import KEEP_TRACE, TraceKeeper
 from aiagents.tracing.light_span import LightSpan, LightTracer, hot_tracer
 from aiagents.tracing.prompt_mirror import mirror_prompt
-from aiagents.tracing.setup import DEFAULT_PHOENIX_URL, Tracing, current_tracing, phoenix_url, setup, shutdown
+from aiagents.tracing.sampling import SamplerConfigError, head_sampler
+from aiagents.tracing.setup import (
+    DEFAULT_PHOENIX_URL,
+    Tracing,
+    current_tracing,
+    phoenix_url,
+    setup,
+    shutdown,
+    trace_sampled,
+)
 from aiagents.tracing.span_annotations import SpanAnnotationSender
 from aiagents.tracing.spool import PushReport, SpoolingExporter, push_spool, spool_status, traces_url
 
@@ -24,6 +34,12 @@ __all__ = [
     "LightSpan",
     "phoenix_url",
     "DEFAULT_PHOENIX_URL",
+    # sampling
+    "head_sampler",
+    "SamplerConfigError",
+    "TraceKeeper",
+    "KEEP_TRACE",
+    "trace_sampled",
     # spool
     "SpoolingExporter",
     "PushReport",

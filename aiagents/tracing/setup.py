@@ -15,11 +15,13 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 
 from aiagents.secrets import scrubber
 from aiagents.settings import Settings, get_settings
+from aiagents.tracing.keeper import TraceKeeper
 from aiagents.tracing.light_span import SpanPipeline, set_pipeline
+from aiagents.tracing.sampling import SamplerSwitch, head_sampler
 from aiagents.tracing.scrub import scrub_spans
 from aiagents.tracing.spool import SpoolingExporter
 
-__all__ = ["DEFAULT_PHOENIX_URL", "Tracing", "setup", "current_tracing", "phoenix_url", "shutdown"]
+__all__ = ["DEFAULT_PHOENIX_URL", "Tracing", "setup", "current_tracing", "phoenix_url", "shutdown", "trace_sampled"]
 
 DEFAULT_PHOENIX_URL = "http://127.0.0.1:6006"
 _PROJECT_NAME = "openinference.project.name"  # openinference.semconv.resource.ResourceAttributes.PROJECT_NAME
@@ -34,6 +36,8 @@ class Tracing:
     exporter: SpanExporter
     project: str
     endpoint: str
+    keeper: TraceKeeper
+    """Holds unsampled traces until their root ends; its counters say what it kept, discarded and evicted."""
 
     def flush(self, timeout_millis: int = 10_000) -> bool:
         return self.provider.force_flush(timeout_millis)
@@ -41,6 +45,8 @@ class Tracing:
 
 _current: Tracing | None = None
 _provider: TracerProvider | None = None
+_keeper: TraceKeeper | None = None
+_sampler = SamplerSwitch(head_sampler(1.0))
 
 
 class _SwitchExporter(SpanExporter):
@@ -109,20 +115,27 @@ def setup(
     `OpenInferenceSpanProcessor`, added before the exporting processor) and go over OTLP/HTTP to Phoenix;
     when Phoenix is unreachable they are spooled under the data folder (`aiagents traces push` sends them).
     Pass `exporter` to send spans elsewhere (tests use an in-memory exporter).
+
+    Head sampling (`aiagents.tracing.sampling`): `AIAGENTS_TRACE_SAMPLE_RATIO`, else `OTEL_TRACES_SAMPLER` /
+    `OTEL_TRACES_SAMPLER_ARG`, else every trace; each call re-reads it. Unsampled traces with an error or the
+    `KEEP_TRACE` marker are exported all the same (`aiagents.tracing.keeper`).
     """
-    global _current, _provider
+    global _current, _provider, _keeper
     settings = settings or get_settings()
     project = project or settings.phoenix_project
     endpoint = endpoint or phoenix_url(settings)
     headers = {}
     if settings.phoenix_api_key is not None:
         headers["Authorization"] = f"Bearer {settings.phoenix_api_key.get_secret_value()}"
+    _sampler.target = head_sampler(settings.trace_sample_ratio)  # before any span: a bad variable stops here
     exporter = exporter or SpoolingExporter(endpoint, settings.spool_dir, headers=headers)
     if _provider is None:
         processors = SynchronousMultiSpanProcessor()  # kept: the hot path's `LightSpan`s end into it too
-        _provider = TracerProvider(resource=Resource.create({_PROJECT_NAME: project}), active_span_processor=processors)
-        _provider.add_span_processor(_GenAISpanProcessor())
-        _provider.add_span_processor(_batch_processor() if batch else SimpleSpanProcessor(_switch))
+        resource = Resource.create({_PROJECT_NAME: project})
+        _provider = TracerProvider(resource=resource, active_span_processor=processors, sampler=_sampler)
+        _provider.add_span_processor(_GenAISpanProcessor())  # first: a kept trace is exported as rewritten
+        _keeper = TraceKeeper(_batch_processor() if batch else SimpleSpanProcessor(_switch))
+        _provider.add_span_processor(_keeper)
         trace.set_tracer_provider(_provider)
         set_pipeline(SpanPipeline(processor=processors, resource=_provider.resource, sampler=_provider.sampler,
                                   id_generator=_provider.id_generator))  # fmt: skip
@@ -131,8 +144,20 @@ def setup(
         _provider.force_flush()  # the project of the first setup stays: a resource cannot change
         project = _provider.resource.attributes.get(_PROJECT_NAME, project)  # type: ignore[assignment]
     _switch.target = exporter
-    _current = Tracing(provider=_provider, exporter=exporter, project=project, endpoint=endpoint)
+    assert _keeper is not None
+    _current = Tracing(provider=_provider, exporter=exporter, project=project, endpoint=endpoint, keeper=_keeper)
     return _current
+
+
+def trace_sampled(span: trace.Span) -> bool | None:
+    """Whether `span`'s trace goes to Phoenix: sampled at its head, or kept once its local root ended (an error,
+    the keep marker). None when it has no trace (tracing off). Ask after the root span ended."""
+    context = span.get_span_context()
+    if not context.is_valid:
+        return None
+    if context.trace_flags.sampled:
+        return True
+    return _keeper is not None and _keeper.kept(context.trace_id)
 
 
 def current_tracing() -> Tracing | None:

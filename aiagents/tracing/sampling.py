@@ -1,0 +1,156 @@
+"""Head sampling: which traces go to Phoenix, from `AIAGENTS_TRACE_SAMPLE_RATIO` or OpenTelemetry's variables.
+
+Precedence: `AIAGENTS_TRACE_SAMPLE_RATIO` when set (a ratio r is OpenTelemetry's `parentbased_traceidratio`
+with argument r), else `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG` (the standard names and meanings),
+else every trace (ratio 1.0). Unlike the SDK, which logs a warning and samples everything, a value we cannot
+read is an error naming the variable and what it takes.
+
+The decision itself is the SDK's (`TraceIdRatioBased`, `ParentBased`): deterministic by trace id, so every
+process of a deployment keeps the same traces. `KeepRecording` turns its DROP into RECORD_ONLY: the spans of an
+unsampled trace are still recorded (not exported), so that `TraceKeeper` can export the trace after all when
+one of its spans fails or carries the keep marker; head sampling cannot know about an error in advance.
+A remote parent that was not sampled (the caller decided) stays DROP.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
+from opentelemetry.trace import Link, SpanKind, get_current_span
+from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes
+
+from aiagents.errors import UserError
+
+__all__ = [
+    "OTEL_SAMPLERS",
+    "KeepRecording",
+    "SamplerConfigError",
+    "SamplerSwitch",
+    "head_sampler",
+    "sampler_from_env",
+]
+
+OTEL_SAMPLERS = (
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+)
+"""The values of `OTEL_TRACES_SAMPLER` we honour (OpenTelemetry's built-in samplers)."""
+_RATIO_SAMPLERS = ("traceidratio", "parentbased_traceidratio")
+
+
+class SamplerConfigError(UserError):
+    """`OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` or `AIAGENTS_TRACE_SAMPLE_RATIO` holds a value we cannot use."""
+
+
+def _ratio(text: str, variable: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:  # NaN fails too
+        raise SamplerConfigError(f"{variable}={text!r}: give a sampling ratio from 0 to 1, e.g. 0.1")
+    return value
+
+
+def sampler_from_env(environ: Mapping[str, str]) -> Sampler | None:
+    """The sampler `OTEL_TRACES_SAMPLER` (and `OTEL_TRACES_SAMPLER_ARG`) name, None when it is unset."""
+    name = environ.get("OTEL_TRACES_SAMPLER", "").strip().lower()
+    if not name:
+        return None
+    if name not in OTEL_SAMPLERS:
+        raise SamplerConfigError(
+            f"OTEL_TRACES_SAMPLER={environ['OTEL_TRACES_SAMPLER']!r} is not a sampler we know: use one of "
+            f"{', '.join(OTEL_SAMPLERS)} (or set AIAGENTS_TRACE_SAMPLE_RATIO)"
+        )
+    if name in _RATIO_SAMPLERS:
+        arg = environ.get("OTEL_TRACES_SAMPLER_ARG", "").strip()
+        ratio = _ratio(arg, "OTEL_TRACES_SAMPLER_ARG") if arg else 1.0  # the specification's default
+        root = TraceIdRatioBased(ratio)
+        return root if name == "traceidratio" else ParentBased(root)
+    return {
+        "always_on": ALWAYS_ON,
+        "always_off": ALWAYS_OFF,
+        "parentbased_always_on": ParentBased(ALWAYS_ON),
+        "parentbased_always_off": ParentBased(ALWAYS_OFF),
+    }[name]
+
+
+def head_sampler(ratio: float | None, environ: Mapping[str, str] | None = None) -> Sampler:
+    """The head sampler: `ratio` (the setting) when given, else the OpenTelemetry variables, else all traces.
+
+    The result is the SDK's sampler wrapped in `KeepRecording`."""
+    if ratio is not None:
+        return KeepRecording(ParentBased(TraceIdRatioBased(ratio)))
+    sampler = sampler_from_env(os.environ if environ is None else environ)
+    return KeepRecording(sampler if sampler is not None else ParentBased(ALWAYS_ON))
+
+
+class KeepRecording(Sampler):
+    """`sampler`'s decisions, with DROP made RECORD_ONLY (except under a remote parent that was not sampled).
+
+    Cost of recording what is not exported, measured with `bench/sampling_cost.py` on this machine for a
+    served task's two spans: see `RECORD_ONLY_COST` in `aiagents.tracing.keeper`.
+    """
+
+    def __init__(self, sampler: Sampler) -> None:
+        self.sampler = sampler
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        result = self.sampler.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+        if result.decision is not Decision.DROP:
+            return result
+        parent = get_current_span(parent_context).get_span_context()
+        if parent.is_valid and parent.is_remote:
+            return result  # the caller did not sample it: honoured
+        return SamplingResult(Decision.RECORD_ONLY, None, result.trace_state)
+
+    def get_description(self) -> str:
+        return f"KeepRecording{{{self.sampler.get_description()}}}"
+
+
+class SamplerSwitch(Sampler):
+    """Delegates to the sampler of the latest `setup()` call (the provider, and the tracers it handed out,
+    keep the sampler they were built with)."""
+
+    def __init__(self, target: Sampler) -> None:
+        self.target = target
+
+    def should_sample(
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        return self.target.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+    def get_description(self) -> str:
+        return self.target.get_description()
