@@ -145,7 +145,7 @@ def register(app: typer.Typer) -> None:
         facts = Table(show_header=False, title=f"request {row['request_id']}")
         for key in ("created_at", "endpoint", "name", "prompt_name", "prompt_version", "model", "variant",
                     "experiment", "status", "error_code", "error_message", "latency_ms", "input_tokens",
-                    "output_tokens", "cost_usd", "user_id", "session_id", "trace_id"):  # fmt: skip
+                    "output_tokens", "cost_usd", "user_id", "session_id", "trace_id", "trace_sampled"):  # fmt: skip
             value = row.get(key)
             if value not in (None, ""):
                 facts.add_row(key, _iso(value) if key == "created_at" else str(value))

@@ -202,3 +202,9 @@ def m007_shared_state(db: Migratable) -> None:
             PRIMARY KEY (session_id, seq)
         )"""
     )
+
+
+@migration
+def m008_trace_sampled(db: Migratable) -> None:
+    """Whether a request's trace went to Phoenix (trace sampling): 1, 0, or NULL when not known (older rows)."""
+    db.execute("ALTER TABLE requests ADD COLUMN trace_sampled INTEGER")

@@ -64,6 +64,9 @@ class RequestRecord:
     trace_id: str | None = None
     span_id: str | None = None
     """The request's root span (feedback is annotated on it in Phoenix)."""
+    trace_sampled: bool | None = None
+    """Whether the trace went to Phoenix (sampling, `AIAGENTS_TRACE_SAMPLE_RATIO`): False rows are not annotated
+    there. None: not known (no trace, or a row older than the column)."""
     key_fingerprint: str | None = None
     """A hash of the API key that made the request; never the key."""
     metadata: dict[str, Any] = field(default_factory=dict)

@@ -26,7 +26,9 @@ from aiagents.logstore.records import FeedbackRecord, RequestRecord, now
 from aiagents.logstore.storable import storable_json, storable_text
 from aiagents.settings import get_settings
 
-__all__ = ["LogStore", "open_store", "default_database_url", "redact_url", "LogStoreError", "DatabaseURLError"]
+__all__ = [
+    "IN_PHOENIX", "LogStore", "open_store", "default_database_url", "redact_url", "LogStoreError", "DatabaseURLError",
+]  # fmt: skip
 
 DATABASE_URL_ENV = "AIAGENTS_DATABASE_URL"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -35,13 +37,16 @@ _REQUEST_COLUMNS = [
     "request_id", "created_at", "endpoint", "name", "input", "output", "prompt_name", "prompt_version",
     "model", "variant", "experiment", "latency_ms", "input_tokens", "output_tokens", "cost_usd", "status",
     "error_code", "error_message", "user_id", "session_id", "trace_id", "span_id", "key_fingerprint", "metadata",
+    "trace_sampled",
 ]  # fmt: skip
 _FEEDBACK_COLUMNS = [
     "feedback_id", "request_id", "created_at", "kind", "thumbs", "comment", "corrected_output", "accepted",
     "user_id", "key_fingerprint", "metadata",
 ]  # fmt: skip
 _JSON_COLUMNS = {"input", "output", "corrected_output", "metadata"}
-_BOOL_COLUMNS = {"accepted"}
+_BOOL_COLUMNS = {"accepted", "trace_sampled"}
+IN_PHOENIX = "(r.trace_sampled IS NULL OR r.trace_sampled <> 0)"
+"""SQL: request `r`'s trace went to Phoenix (or is not known not to have): only those get span annotations."""
 
 
 def _row_encoder(columns: list[str]) -> Callable[[Any], tuple[Any, ...]]:
@@ -106,8 +111,9 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     for column in _JSON_COLUMNS & row.keys():
         if row[column] is not None:
             row[column] = json.loads(row[column])
-    if "accepted" in row and row["accepted"] is not None:
-        row["accepted"] = bool(row["accepted"])
+    for column in _BOOL_COLUMNS & row.keys():
+        if row[column] is not None:
+            row[column] = bool(row[column])
     return row
 
 
@@ -362,7 +368,9 @@ class LogStore:
             "SUM(CASE WHEN thumbs = 'down' THEN 1 ELSE 0 END) AS thumbs_down, "
             "SUM(CASE WHEN corrected_output IS NOT NULL THEN 1 ELSE 0 END) AS corrections, "
             "SUM(CASE WHEN accepted = 1 THEN 1 ELSE 0 END) AS accepted, "
-            f"SUM(CASE WHEN annotated_at IS NULL THEN 1 ELSE 0 END) AS annotations_pending FROM feedback {clause}",
+            "SUM(CASE WHEN annotated_at IS NULL AND NOT EXISTS (SELECT 1 FROM requests r WHERE "
+            f"r.request_id = feedback.request_id AND NOT {IN_PHOENIX}) THEN 1 ELSE 0 END) AS annotations_pending "
+            f"FROM feedback {clause}",
             params,
         )
         by_endpoint = self._query(
@@ -400,11 +408,12 @@ class LogStore:
 
     # Phoenix annotations of feedback -----------------------------------------------------------------
     def pending_annotations(self, *, limit: int = 200, max_attempts: int = 50) -> list[dict[str, Any]]:
-        """Feedback not yet annotated in Phoenix whose request row (with its span id) is stored."""
+        """Feedback not yet annotated in Phoenix whose request row (with its span id) is stored, and whose trace went
+        to Phoenix (feedback on a request sampling left out stays in the store only)."""
         rows = self._query(
             "SELECT f.*, r.span_id AS span_id, r.trace_id AS trace_id FROM feedback f "
             "JOIN requests r ON r.request_id = f.request_id "
-            "WHERE f.annotated_at IS NULL AND f.annotation_attempts < ? AND r.span_id IS NOT NULL "
+            f"WHERE f.annotated_at IS NULL AND f.annotation_attempts < ? AND r.span_id IS NOT NULL AND {IN_PHOENIX} "
             "ORDER BY f.created_at LIMIT ?",
             (max_attempts, limit),
         )

@@ -145,7 +145,7 @@ def rescore(
             for n, s, lbl, e in scores:
                 if s is not None:
                     totals.setdefault(n, []).append(s)
-                if row.get("span_id"):
+                if row.get("span_id") and row.get("trace_sampled") is not False:  # not sampled: not in Phoenix
                     annotations.append(score_annotation({
                         "span_id": row["span_id"], "name": n, "score": s, "label": lbl, "explanation": e,
                         "score_id": f"{row['request_id']}:{n}", "request_id": row["request_id"],

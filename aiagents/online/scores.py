@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aiagents.logstore import LogStore, new_id
+from aiagents.logstore.store import IN_PHOENIX
 from aiagents.online.evaluators import ScoreValue
 from aiagents.tracing.span_annotations import SpanAnnotationSender
 
@@ -85,10 +86,10 @@ def list_scores(store: LogStore, *, request_id: str | None = None, source: str |
 
 
 def pending_score_annotations(store: LogStore, *, limit: int = 500) -> list[dict[str, Any]]:
-    """Scores not yet in Phoenix whose request row (with its span id) is stored."""
+    """Scores not yet in Phoenix whose request row (with its span id) is stored and whose trace went to Phoenix."""
     return store.query(
         "SELECT s.*, r.span_id AS span_id FROM scores s JOIN requests r ON r.request_id = s.request_id "
-        "WHERE s.annotated_at IS NULL AND r.span_id IS NOT NULL ORDER BY s.created_at LIMIT ?",
+        f"WHERE s.annotated_at IS NULL AND r.span_id IS NOT NULL AND {IN_PHOENIX} ORDER BY s.created_at LIMIT ?",
         (limit,),
     )
 

@@ -30,6 +30,8 @@ class Assignment:
 
     experiment: str
     variant: Variant
+    candidate: bool = False
+    """True when the variant is not the experiment's control: its traces are kept whatever the sampling ratio."""
 
 
 @dataclass(kw_only=True)
@@ -111,7 +113,8 @@ class ExperimentRouter:
             self._reload()
             for e in self._loaded.values():
                 if e.status != "ended" and e.matches(endpoint):  # stopped by a guardrail: `assign` gives the control
-                    return Assignment(experiment=e.name, variant=assign(e, user_id, session_id))
+                    variant = assign(e, user_id, session_id)
+                    return Assignment(experiment=e.name, variant=variant, candidate=variant.name != e.control.name)
         return None  # outside experiments (an ended or shipped one overrides nothing): what production serves
 
     # outcomes ----------------------------------------------------------------------------------------

@@ -52,8 +52,8 @@ from aiagents.service.models import (
 )
 from aiagents.service.runners import Served
 from aiagents.service.state import ServiceState
+from aiagents.tracing import KEEP_TRACE, hot_tracer, trace_id_hex, trace_sampled
 from aiagents.tracing import attributes as oi
-from aiagents.tracing import hot_tracer, trace_id_hex
 
 __all__ = ["create_app", "DEFAULT_VARIANT"]
 
@@ -103,7 +103,8 @@ async def _serve(
 ) -> ServiceAnswer:
     """Run one request inside its root span, log it, answer it (or raise its `ServiceError`).
 
-    `assignment` (`aiagents.rollout.Assignment`): the experiment variant serving it, recorded in the log and span.
+    `assignment` (`aiagents.rollout.Assignment`): the experiment variant serving it, recorded in the log and span;
+    a candidate's trace is marked `KEEP_TRACE` (kept whatever the sampling ratio).
     """
     state = _state(request)
     variant = assignment.variant.name if assignment is not None else DEFAULT_VARIANT
@@ -128,6 +129,7 @@ async def _serve(
                 oi.METADATA: state.dumps(metadata_),
                 **({oi.USER_ID: user_id} if user_id else {}),
                 **({oi.SESSION_ID: session_id} if session_id else {}),
+                **({KEEP_TRACE: True} if assignment is not None and assignment.candidate else {}),
             })  # fmt: skip
         trace_id = trace_id_hex(span)
         context = span.get_span_context()
@@ -152,6 +154,7 @@ async def _serve(
                 span.set_status(Status(StatusCode.OK))
     latency_ms = (time.perf_counter() - started) * 1000
     usage = served.usage if served is not None else None
+    sampled = trace_sampled(span)  # the root span ended: an unsampled trace was kept or forgotten by now
     state.log_request(
         RequestRecord(
             request_id=request_id,
@@ -176,6 +179,7 @@ async def _serve(
             session_id=session_id,
             trace_id=trace_id,
             span_id=span_id,
+            trace_sampled=sampled,
             key_fingerprint=principal.fingerprint,
             metadata=metadata,
         )

@@ -196,7 +196,7 @@ def dashboard_data(
     since = since if since is not None else time.time() - 7 * 86400
     rows = store.query(
         "SELECT r.request_id, r.created_at, r.endpoint, r.name, r.prompt_version, r.model, r.variant, r.experiment, "
-        "r.latency_ms, r.cost_usd, r.error_code, r.error_message, r.trace_id, r.user_id, "
+        "r.latency_ms, r.cost_usd, r.error_code, r.error_message, r.trace_id, r.trace_sampled, r.user_id, "
         "COALESCE(f.up, 0) AS up, COALESCE(f.down, 0) AS down, COALESCE(f.corrected, 0) AS corrected, "
         "s.score AS score FROM requests r LEFT JOIN ("
         "  SELECT request_id, MAX(CASE WHEN thumbs = 'up' THEN 1 ELSE 0 END) AS up, "
@@ -253,7 +253,7 @@ def dashboard_data(
             experiments.append({"name": e.name, "endpoint": e.endpoint, "status": e.status, "decision": None,
                                 "reason": f"report failed: {exc}", "requests": {}})  # fmt: skip
     keep = ("request_id", "created_at", "endpoint", "name", "variant", "error_code", "error_message", "trace_id",
-            "up", "down", "corrected")  # fmt: skip
+            "trace_sampled", "up", "down", "corrected")  # fmt: skip
     return {
         "since": since,
         "summary": _summary(rows),
@@ -307,8 +307,8 @@ def _requests_table(rows: list[dict[str, Any]], phoenix: str, what: str) -> str:
             said = "thumbs down" if r["down"] else "corrected"
         link = (
             f'<a class="trace-link" href="{html.escape(trace_url(phoenix, r["trace_id"]))}">{r["trace_id"][:12]}…</a>'
-            if r.get("trace_id")
-            else "–"
+            if r.get("trace_id") and r.get("trace_sampled") is not False
+            else ("not sampled" if r.get("trace_id") else "–")
         )
         body.append(
             f"<tr><td>{time.strftime('%m-%d %H:%M:%S', time.localtime(r['created_at']))}</td>"
