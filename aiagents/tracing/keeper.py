@@ -9,8 +9,8 @@ as copies flagged sampled: `BatchSpanProcessor` and `SimpleSpanProcessor` export
 exporter behind them (secret scrubbing, spool) is the same.
 
 Memory is bounded: at most `max_traces` traces are held (the oldest is dropped past that, counted in
-`evicted_traces`) and `max_spans` spans of one trace (later ones counted in `dropped_spans`; an error among
-them still keeps the trace).
+`evicted_traces`) and `max_spans` spans of one trace besides its root (later ones counted in `dropped_spans`;
+an error among them still keeps the trace).
 """
 
 from __future__ import annotations
@@ -101,11 +101,12 @@ class TraceKeeper(SpanProcessor):
                         self._held.popitem(last=False)
                         self.evicted_traces += 1
                 held.keep = held.keep or keep
-                if len(held.spans) < self.max_spans:
+                root = parent is None or parent.is_remote
+                if len(held.spans) < self.max_spans or root:  # the root (the request) even past the cap
                     held.spans.append(span)
                 else:
                     self.dropped_spans += 1
-                if parent is not None and not parent.is_remote:
+                if not root:
                     return  # its local root has not ended yet
                 del self._held[trace_id]
                 self._decide(trace_id, held.keep)
