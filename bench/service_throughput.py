@@ -4,6 +4,7 @@ Arms, each a fresh `aiagents serve` (1 worker, no access log) on its own data fo
   full          request log + tracing, Phoenix up
   off           request log and tracing switched off (AIAGENTS_REQUEST_LOG=false AIAGENTS_TRACING=false)
   phoenix_down  request log + tracing, Phoenix unreachable (spans spooled to disk)
+  ratio         with `--sample-ratio R`: `full` with AIAGENTS_TRACE_SAMPLE_RATIO=R (its Phoenix CPU reported apart)
 
 With `--baseline REF` the `full` and `off` arms also run on the code of git revision REF (exported with
 `git archive`), side by side in the same run: before/after ratios under the same machine load. With
@@ -13,7 +14,7 @@ people's unfinished work). All servers start first; the load then goes to every 
 
     python bench/service_throughput.py [--requests 2000] [--clients 32] [--rounds 4]
                                        [--baseline REF] [--candidate REF] [--phoenix-url URL]
-                                       [--phoenix-nice N]
+                                       [--phoenix-nice N] [--sample-ratio R]
 
 Phoenix (local unless --phoenix-url) runs at `--phoenix-nice` (default 19): it ingests spans with the CPU the
 service leaves idle, as a shared Phoenix on another machine would; before the next slice the bench waits until
@@ -84,6 +85,8 @@ class Arm:
     cpu_start: float = 0.0
     cpu_seconds: float = 0.0
     """CPU time of the server process (all its threads) from the first measured request to the end."""
+    phoenix_cpu: float = 0.0
+    """Phoenix's CPU time over this arm's slices and its draining of them, less its idle rate."""
 
     def start(self) -> None:
         self.port = free_port()
@@ -226,6 +229,7 @@ def main() -> None:
     parser.add_argument("--candidate", default=None, help="A git revision for the current arms (else the tree).")
     parser.add_argument("--phoenix-url", default=None)
     parser.add_argument("--phoenix-nice", type=int, default=19, help="CPU niceness of the local Phoenix.")
+    parser.add_argument("--sample-ratio", type=float, default=None, help="Add a `ratio` arm traced at this ratio.")
     args = parser.parse_args()
     load_at_start = os.getloadavg()
     phoenix = None
@@ -242,6 +246,8 @@ def main() -> None:
     candidate = export_tree(args.candidate) if args.candidate else None
     arms = [Arm("full", {**base, **full}, candidate), Arm("off", {**base, **off}, candidate),
             Arm("phoenix_down", {**base, **down}, candidate)]  # fmt: skip
+    if args.sample_ratio is not None:
+        arms.append(Arm("ratio", {**base, **full, "AIAGENTS_TRACE_SAMPLE_RATIO": str(args.sample_ratio)}, candidate))
     if args.baseline:
         before = export_tree(args.baseline)
         arms += [Arm("before_full", {**base, **full}, before), Arm("before_off", {**base, **off}, before)]
@@ -272,9 +278,13 @@ def main() -> None:
             # ingesting that arm's spans, so no arm may always follow the same one.
             order = random.Random(r).sample(arms, len(arms))
             for arm in order:
+                slice_cpu, slice_start = (process_cpu(phoenix.process.pid), time.monotonic()) if phoenix else (0, 0)
                 asyncio.run(load(arm, per_round, args.clients))
-                if phoenix is not None and arm.name.endswith("full"):
+                if phoenix is not None and (arm.name.endswith("full") or arm.name == "ratio"):
                     drained += wait_idle(phoenix.process.pid)  # Phoenix digests this slice before the next one
+                if phoenix is not None:
+                    slice_seconds = time.monotonic() - slice_start
+                    arm.phoenix_cpu += process_cpu(phoenix.process.pid) - slice_cpu - phoenix_idle_rate * slice_seconds
             print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
         time.sleep(8)  # the span processors' last batches (every 5 s) and Phoenix's ingestion of them
         if phoenix is not None:
@@ -283,13 +293,16 @@ def main() -> None:
             phoenix_cpu = process_cpu(phoenix.process.pid) - phoenix_cpu_start  # type: ignore[operator]
             phoenix_cpu -= phoenix_idle_rate * (time.monotonic() - phoenix_started)
         spans = {arm.name: phoenix_span_count(url, arm.env["AIAGENTS_PHOENIX_PROJECT"]) for arm in arms
-                 if arm.name.endswith("full")}  # fmt: skip
+                 if arm.name.endswith("full") or arm.name == "ratio"}  # fmt: skip
     finally:
         for arm in arms:
             arm.stop()
         if phoenix is not None:
             phoenix.stop()
     results = {arm.name: {**arm.result(), "logged": logged_rows(arm)} for arm in arms}
+    if phoenix is not None:  # per arm: what its own slices cost Phoenix (the warm-up's spans excluded)
+        for arm in arms:
+            results[arm.name]["phoenix_cpu_ms_per_request"] = round(1000 * arm.phoenix_cpu / len(arm.latencies), 3)
     for name, count in spans.items():  # every answered request (and warm-up) logged its spans: 2 a request
         results[name]["spans_in_phoenix"] = count
     rps = {name: r["rps"] for name, r in results.items()}
@@ -311,6 +324,9 @@ def main() -> None:
         summary["phoenix_nice"] = args.phoenix_nice
         summary["waited_for_phoenix_s"] = round(drained, 1)
     for name, count in spans.items():
+        if name == "ratio":  # sampled: fewer spans by design
+            summary["ratio_spans_per_logged_request"] = round(count / results[name]["logged"], 3)
+            continue
         expected = 2 * results[name]["logged"]
         summary[f"{name}_spans_missing"] = expected - count
         if count < expected:
