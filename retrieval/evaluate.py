@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiagents.retrieval.beir import document_text, iter_corpus, load_qrels, load_queries
-from aiagents.retrieval.embedders import Embedder
+from aiagents.retrieval.embedders import Embedder, embedder_key
 from aiagents.retrieval.embedding_cache import CachedEmbedder, text_hash
 from aiagents.retrieval.index import HybridIndex, open_index
 from aiagents.retrieval.metrics import evaluate_run
@@ -31,7 +31,7 @@ def file_sha256(path: str | Path) -> str:
 
 def beir_index_name(corpus_sha256: str, embedder: Embedder) -> str:
     """Index name keyed by the corpus file's content and the embedder, so a rerun reuses it."""
-    slug = "".join(ch if ch.isalnum() else "-" for ch in embedder.name.lower())
+    slug = "".join(ch if ch.isalnum() else "-" for ch in embedder_key(embedder).lower())
     return f"beir-{corpus_sha256[:16]}-{slug}"
 
 

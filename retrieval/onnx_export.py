@@ -5,12 +5,19 @@ keyword-argument wrapper (transformers 5 needs one), fuse BERT operators with on
 optimizer, then check the vectors against sentence-transformers on a few probe texts. The result is
 kept in a small JSON next to the model, so later processes only read it. A file lock makes concurrent
 first uses export once.
+
+The int8 model is the fused graph quantised by onnxruntime's `quantize_dynamic` with one scale per
+output channel (`per_channel=True`, signed weights): MatMul becomes MatMulInteger and the fused
+Attention QAttention (the embedding layer stays fp32), which run on the CPU's integer dot-product
+instructions. Vectors at cosine ~0.99 to the fp32 ones (per-tensor scales, the default, lose more:
+DESIGN.md); `bench/embedders.py` measures the speed against sentence-transformers and the nDCG.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import warnings
 from collections.abc import Callable
@@ -20,10 +27,16 @@ from aiagents.retrieval.errors import EmbedderRunError
 
 from aiagents.settings import get_settings
 
-__all__ = ["ensure_onnx_export", "onnx_export_verified", "export_dir"]
+__all__ = ["ensure_onnx_export", "onnx_export_verified", "ensure_int8_model", "export_dir", "INT8_MIN_COSINE"]
 
 _VERSION = "1"  # bump when the export recipe changes
 _MIN_COSINE = 0.9999
+INT8_MIN_COSINE = 0.97
+"""The int8 model is used only when its lowest cosine to the reference on the probes reaches this.
+
+A sanity floor, not the quality bar: dynamic quantisation scales activations per batch, so a one-word
+text's vector moves with its batch (0.97 to 0.99 seen here); a broken graph gives far less. The
+quality check is the nDCG in `bench/embedders.py`."""
 Verifier = Callable[[Path], float]
 """Gives the lowest cosine between the export's vectors and the reference embedder's."""
 
@@ -111,3 +124,54 @@ def ensure_onnx_export(verify: Verifier) -> Path:
 def onnx_export_verified(verify: Verifier) -> bool:
     """Whether the export gives the same vectors as sentence-transformers (min cosine >= 0.9999)."""
     return bool(_ensure(verify)[1]["verified"])
+
+
+def _quantize(source: Path, target: Path) -> None:
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = target.with_name("model.int8.tmp.onnx")
+    quantize_dynamic(
+        str(source),
+        str(tmp),
+        per_channel=True,
+        weight_type=QuantType.QInt8,
+        # The embedding layer stays fp32: quantising it too cost ~0.005 cosine on one-word texts and
+        # no measurable speed (`bench/embedders.py`).
+        op_types_to_quantize=["MatMul", "Attention"],
+        # Shape inference cannot type the fused operators' outputs (com.microsoft domain).
+        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+    )
+    os.replace(tmp, target)
+
+
+def ensure_int8_model(verify: Verifier) -> tuple[Path, bool]:
+    """Path of the int8 model (quantised from the fp32 export on first use) and whether `verify` passed.
+
+    `verify` gives the lowest cosine between the int8 model's vectors and the reference's; the model
+    counts as verified at `INT8_MIN_COSINE` or above.
+    """
+    source, _ = _ensure(verify)
+    folder = source.parent
+    model_path = folder / "model.int8.onnx"
+    info_path = folder / "int8.json"
+    with (folder / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if info_path.exists() and model_path.exists():
+            return model_path, bool(json.loads(info_path.read_text())["verified"])
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                logging.disable(logging.WARNING)  # the quantiser's advice on pre-processing, on the root logger
+                try:
+                    _quantize(source, model_path)
+                finally:
+                    logging.disable(logging.NOTSET)
+        except Exception as e:  # onnxruntime's quantiser walks the graph's internals
+            raise EmbedderRunError(
+                f"could not quantise {source} to int8: {e}; use the 'minilm-fp32' embedder or delete {folder} and retry"
+            ) from e
+        cosine = verify(model_path)
+        info = {"min_cosine_vs_sentence_transformers": cosine, "verified": cosine >= INT8_MIN_COSINE}
+        info_path.write_text(json.dumps(info, indent=2))
+        return model_path, bool(info["verified"])

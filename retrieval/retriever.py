@@ -10,8 +10,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 from aiagents.retrieval.embedders import Embedder
-from aiagents.retrieval.fusion import Normalization, rrf, weighted_fusion
-from aiagents.retrieval.index import HybridIndex
+from aiagents.retrieval.fusion import Normalization, dbsf, rrf, weighted_fusion
+from aiagents.retrieval.index import EngineFusion, HybridIndex
 from aiagents.retrieval.types import Hit
 from openinference.semconv.trace import (
     DocumentAttributes,
@@ -60,8 +60,10 @@ class FusionConfig:
     (0.754 vs RRF 0.738, BM25 0.705, dense 0.656); bench/retrieval_scifact.py reproduces the grid.
     """
 
-    method: Literal["weighted", "rrf"] = "weighted"
-    """'weighted': weighted sum of normalised scores; 'rrf': reciprocal rank fusion."""
+    method: Literal["weighted", "rrf", "dbsf"] = "weighted"
+    """'weighted': weighted sum of normalised scores; 'rrf': reciprocal rank fusion; 'dbsf':
+    distribution-based score fusion. 'rrf' and 'dbsf' run inside the engine (one call, payloads of the
+    final k only) unless the retriever explains or reranks."""
     dense_weight: float = 0.5
     """Weight of the dense list (the BM25 list gets 1 - dense_weight)."""
     normalization: Normalization = "zscore"
@@ -80,18 +82,26 @@ class Retriever:
         index: HybridIndex,
         embedder: Embedder,
         *,
-        fusion: Literal["weighted", "rrf"] | FusionConfig = "weighted",
+        fusion: Literal["weighted", "rrf", "dbsf"] | FusionConfig | None = None,
         reranker: Reranker | None = None,
+        explain: bool = False,
         trace_content_chars: int = 2000,
         tracer: Tracer | None = None,
     ) -> None:
-        """`tracer` defaults to the framework's (`aiagents.tracing.get_tracer`); spans nest under the
+        """`fusion` defaults to `FusionConfig()`. `explain`: every hybrid hit carries each method's score
+        (`hit.scores`), at the cost of fusing in Python; otherwise an engine fusion gives the fused score
+        only. `tracer` defaults to the framework's (`aiagents.tracing.get_tracer`); spans nest under the
         current span, e.g. a RAG chain's."""
         index.check_embedder(embedder.name, embedder.dim)
         self.index = index
         self.embedder = embedder
+        if fusion is None:
+            fusion = FusionConfig()
         self.fusion = fusion if isinstance(fusion, FusionConfig) else FusionConfig(method=fusion)
+        if self.fusion.method not in ("weighted", "rrf", "dbsf"):
+            raise ValueError(f"unknown fusion {self.fusion.method!r}: use 'dbsf', 'rrf' or 'weighted'")
         self.reranker = reranker
+        self.explain = explain
         self.trace_content_chars = trace_content_chars
         self._tracer = tracer or get_tracer("aiagents.retrieval")
         self.last_embed_ms = 0.0
@@ -121,7 +131,10 @@ class Retriever:
             span.set_attribute(_INPUT, query)
             span.set_attribute(
                 _METADATA,
-                json.dumps({"index": self.index.name, "mode": mode, "k": k, "filters": dict(filters or {})}),
+                json.dumps(
+                    {"index": self.index.name, "mode": mode, "k": k, "filters": dict(filters or {})}
+                    | ({"fusion": self.fusion.method} if mode == "hybrid" else {})
+                ),
             )
             hits = self._search(query, k, mode, filters)
             if not span.is_recording():  # no tracing set up: skip building the attributes
@@ -151,6 +164,8 @@ class Retriever:
         if k <= 0:
             return []
         limit = max(k, self.fusion.candidates) if self.reranker or mode == "hybrid" else k
+        if mode == "hybrid" and self.fusion.method != "weighted" and not (self.reranker or self.explain):
+            return self._search_engine_fused(query, k, limit, filters)
         if mode == "bm25":
             ranked = self.index.search_bm25(query, limit=limit, filters=filters)
             per_method = {"bm25": dict(ranked)}
@@ -190,10 +205,38 @@ class Retriever:
             h.rank = rank
         return hits
 
+    def _search_engine_fused(self, query: str, k: int, candidates: int, filters: Mapping[str, Any] | None) -> list[Hit]:
+        """Hybrid search fused by the engine: one call, no per-candidate Python work."""
+        method = "rrf" if self.fusion.method == "rrf" else "dbsf"
+        found = self.index.search_fused(
+            query,
+            self.embed_query(query),
+            fusion=EngineFusion(method=method, rrf_k=self.fusion.rrf_k),
+            k=k,
+            candidates=candidates,
+            filters=filters,
+        )
+        return [
+            Hit(
+                id=chunk.id,
+                text=chunk.text,
+                score=score,
+                document_id=chunk.document_id,
+                scores={"hybrid": score},
+                metadata=chunk.metadata,
+                heading_path=list(chunk.heading_path),
+                span=chunk.span,
+                rank=rank,
+            )
+            for rank, (_, score, chunk) in enumerate(found, start=1)
+        ]
+
     def _fuse(self, bm25: list[tuple[str, float]], dense: list[tuple[str, float]]) -> dict[str, float]:
         f = self.fusion
         if f.method == "rrf":
             return rrf([[p for p, _ in bm25], [p for p, _ in dense]], k=f.rrf_k)
+        if f.method == "dbsf":
+            return dbsf([dict(bm25), dict(dense)])
         return weighted_fusion(
             [dict(bm25), dict(dense)], [1.0 - f.dense_weight, f.dense_weight], normalization=f.normalization
         )

@@ -153,3 +153,52 @@ def test_bm25_mode_embeds_nothing(index, spans) -> None:  # noqa: ANN001
     r.search("refunds", mode="bm25")
     assert [s.name for s in exporter.get_finished_spans()] == ["retrieve"]
     assert r.last_embed_ms == 0.0
+
+
+@pytest.mark.parametrize("backend", ["edge", "memory"])
+@pytest.mark.parametrize("method", ["dbsf", "rrf"])
+def test_engine_fusion_ranks_as_the_explained_python_fusion(backend: str, method: str) -> None:
+    """An engine-fused search (one call) gives the hits and scores of the two-list path that explains them."""
+    rng = np.random.default_rng(7)
+    words = ["refund", "shipping", "account", "invoice", "parcel", "return", "label", "warranty", "battery"]
+    idx = open_index(f"fusion-{backend}-{method}", dim=8, backend=backend, embedder="random-test")
+    chunks = [
+        Chunk(id=f"d{i}#0", text=" ".join(rng.choice(words, size=6)), document_id=f"d{i}", metadata={"n": i % 3})
+        for i in range(120)
+    ]
+    vectors = rng.normal(size=(120, 8)).astype(np.float32)
+    idx.upsert(chunks, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    idx.optimize()
+
+    class Fixed:
+        name, dim = "random-test", 8
+
+        def embed_query(self, text: str) -> np.ndarray:
+            v = np.random.default_rng(len(text)).normal(size=8).astype(np.float32)
+            return v / np.linalg.norm(v)
+
+        def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+            raise AssertionError("not used")
+
+    fused = Retriever(idx, Fixed(), fusion=FusionConfig(method=method, candidates=30))
+    explained = Retriever(idx, Fixed(), fusion=FusionConfig(method=method, candidates=30), explain=True)
+    for query, filters in [("refund battery", None), ("parcel label return", {"n": 1}), ("the and of", None)]:
+        a = fused.search(query, k=10, filters=filters)
+        b = explained.search(query, k=10, filters=filters)
+        assert len(a) == 10 and all(set(h.scores) == {"hybrid"} for h in a)
+        assert all("hybrid" in h.scores and {"bm25", "dense"} & set(h.scores) for h in b)
+        assert [h.score for h in a] == pytest.approx([h.score for h in b], rel=1e-4)
+        if method == "dbsf":  # RRF ties (rank i in one list, j in the other) may break either way
+            assert [h.id for h in a] == [h.id for h in b]
+        else:
+            assert {h.id for h in a[:5]} == {h.id for h in b[:5]} or [h.score for h in a] == pytest.approx(
+                [h.score for h in b]
+            )
+        if filters:
+            assert all(h.metadata["n"] == 1 for h in a)
+    idx.close()
+
+
+def test_unknown_fusion_is_refused(index) -> None:  # noqa: ANN001
+    with pytest.raises(ValueError, match="'dbsf', 'rrf' or 'weighted'"):
+        Retriever(index, KeywordEmbedder(), fusion="sum")

@@ -25,7 +25,9 @@ def register(app: typer.Typer) -> None:
         chunker: Annotated[str, typer.Option(help="markdown (sections), sentences or window.")] = "markdown",
         size: Annotated[int | None, typer.Option(help="Maximum words per chunk.")] = None,
         overlap: Annotated[int | None, typer.Option(help="Words shared by consecutive chunks.")] = None,
-        embedder: Annotated[str, typer.Option(help="minilm (fastest verified), minilm-st or minilm-onnx.")] = "minilm",
+        embedder: Annotated[
+            str, typer.Option(help="minilm (fastest verified: int8 ONNX), minilm-int8, minilm-fp32 or minilm-st.")
+        ] = "minilm",
         text_field: Annotated[
             list[str] | None, typer.Option("--text-field", help="Records: field(s) holding the text (repeatable).")
         ] = None,

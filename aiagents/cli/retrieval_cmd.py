@@ -17,12 +17,18 @@ __all__ = ["register", "register_eval", "search", "eval_retrieval"]
 
 ModeOpt = Annotated[str, typer.Option("--mode", help="bm25, dense or hybrid.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-EmbedderOpt = Annotated[str, typer.Option("--embedder", help="minilm (fastest equivalent), minilm-st or minilm-onnx.")]
+EmbedderOpt = Annotated[
+    str,
+    typer.Option("--embedder", help="minilm (fastest verified: int8 ONNX), minilm-int8, minilm-fp32 or minilm-st."),
+]
 BackendOpt = Annotated[
     str | None,
     typer.Option("--backend", help="edge (embedded, default), qdrant (AIAGENTS_QDRANT_URL) or memory."),
 ]
-FusionOpt = Annotated[str, typer.Option("--fusion", help="Hybrid fusion: weighted or rrf.")]
+FusionOpt = Annotated[
+    str | None,
+    typer.Option("--fusion", help="Hybrid fusion: dbsf, rrf or weighted (default: the retriever's, see README)."),
+]
 
 _MODES = ("bm25", "dense", "hybrid")
 
@@ -69,7 +75,7 @@ def search(
     ] = None,
     embedder: EmbedderOpt = "minilm",
     backend: BackendOpt = None,
-    fusion: FusionOpt = "weighted",
+    fusion: FusionOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Search an index by BM25, dense vectors or both (traced as RETRIEVER + EMBEDDING spans)."""
@@ -82,7 +88,7 @@ def search(
     idx = run_guarded(open_index, index, backend=backend)
     try:
         emb = run_guarded(get_embedder, embedder)
-        retriever = run_guarded(Retriever, idx, emb, fusion=fusion)
+        retriever = run_guarded(Retriever, idx, emb, fusion=fusion, explain=True)  # the per-method column
         t0 = time.perf_counter()
         hits = run_guarded(retriever.search, query, k=k, mode=mode, filters=parsed)
         took = (time.perf_counter() - t0) * 1000
@@ -138,7 +144,7 @@ def eval_retrieval(
     ] = None,
     embedder: EmbedderOpt = "minilm",
     backend: BackendOpt = None,
-    fusion: FusionOpt = "weighted",
+    fusion: FusionOpt = None,
     trace: Annotated[bool, typer.Option("--trace", help="Export a span per query to Phoenix.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -197,7 +203,7 @@ def eval_retrieval(
         "index": idx.name,
         "documents": idx.info.get("documents"),
         "embedder": f"{emb.name} ({type(emb).__name__})",
-        "fusion": fusion if mode == "hybrid" else None,
+        "fusion": retriever.fusion.method if mode == "hybrid" else None,
         "metrics": metrics,
     }
     if as_json:

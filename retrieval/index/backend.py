@@ -8,7 +8,7 @@ from typing import Any, Literal, Protocol
 
 from aiagents.retrieval.errors import InvalidFilterError
 
-__all__ = ["Backend", "Condition", "PointData", "SearchRequest", "parse_filters", "DENSE", "SPARSE"]
+__all__ = ["Backend", "Condition", "EngineFusion", "PointData", "SearchRequest", "parse_filters", "DENSE", "SPARSE"]
 
 DENSE = "dense"
 """Name of the dense vector in the collection."""
@@ -51,6 +51,21 @@ class SearchRequest:
     conditions: Sequence[Condition] = ()
 
 
+@dataclass(kw_only=True, frozen=True)
+class EngineFusion:
+    """A fusion the engine computes over several searches (Qdrant's query API: prefetches + fusion)."""
+
+    method: Literal["rrf", "dbsf"]
+    rrf_k: int = 60
+    """The k of RRF in the usual 1-based-rank formula `1 / (k + rank)` (explicit: qdrant-client's local
+    RRF defaults to 2). Qdrant ranks from 0, so backends send it `engine_rrf_k`."""
+
+    @property
+    def engine_rrf_k(self) -> int:
+        """Qdrant's k for the same scores: it computes `1 / (k + position)` with positions from 0."""
+        return self.rrf_k + 1
+
+
 class Backend(Protocol):
     """Storage of points with a dense and a sparse named vector, plus a JSON manifest."""
 
@@ -67,6 +82,12 @@ class Backend(Protocol):
     ) -> Iterator[tuple[str, dict]]: ...
     def count(self) -> int: ...
     def search(self, requests: Sequence[SearchRequest]) -> list[list[tuple[str, float]]]: ...
+    def search_fused(
+        self, requests: Sequence[SearchRequest], fusion: EngineFusion, *, limit: int, fields: Sequence[str]
+    ) -> list[tuple[str, float, dict]]:
+        """The `limit` best points of the fused requests: (point id, fused score, payload `fields`)."""
+        ...
+
     def optimize(self) -> None: ...
     def flush(self) -> None: ...
     def close(self) -> None: ...

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import qdrant_edge as qe
-from aiagents.retrieval.index.backend import DENSE, SPARSE, Condition, PointData, SearchRequest
+from aiagents.retrieval.index.backend import DENSE, SPARSE, Condition, EngineFusion, PointData, SearchRequest
 
 __all__ = ["EdgeBackend"]
 
@@ -136,6 +136,21 @@ class EdgeBackend:
         else:
             results = self.shard.query_batch(qe.QueryBatchRequest([self._request(r) for r in requests]))
         return [[(str(p.id), float(p.score)) for p in points] for points in results]
+
+    def search_fused(
+        self, requests: Sequence[SearchRequest], fusion: EngineFusion, *, limit: int, fields: Sequence[str]
+    ) -> list[tuple[str, float, dict]]:
+        prefetches = []
+        for r in requests:
+            single = self._request(r)
+            prefetches.append(
+                qe.Prefetch(limit=r.limit, query=single.query, params=single.params, filter=single.filter)
+            )
+        query = qe.Fusion.Rrf(k=fusion.engine_rrf_k) if fusion.method == "rrf" else qe.Fusion.Dbsf()
+        points = self.shard.query(
+            qe.QueryRequest(limit=limit, prefetches=prefetches, query=query, with_payload=_payload_selector(fields))
+        )
+        return [(str(p.id), float(p.score), dict(p.payload or {})) for p in points]
 
     def optimize(self) -> None:
         self.shard.optimize()

@@ -16,6 +16,7 @@ from aiagents.retrieval.index.backend import (
     SPARSE,
     Backend,
     Condition,
+    EngineFusion,
     PointData,
     SearchRequest,
     parse_filters,
@@ -251,6 +252,32 @@ class HybridIndex:
             return [], self.backend.search([dense])[0]
         b, d = self.backend.search([bm25, dense])
         return b, d
+
+    def search_fused(
+        self,
+        query: str,
+        vector: np.ndarray,
+        *,
+        fusion: EngineFusion,
+        k: int,
+        candidates: int,
+        filters: Mapping[str, Any] | None = None,
+    ) -> list[tuple[str, float, Chunk]]:
+        """The k best chunks of BM25 and dense search fused by the engine, in one call, with their payloads.
+
+        Each method contributes `candidates` hits; only the final k payloads are read. A query with no
+        BM25 term (all stop words) is fused from its dense hits alone.
+        """
+        requests = [
+            r
+            for r in (
+                self.bm25_request(query, limit=candidates, filters=filters),
+                self.dense_request(vector, limit=candidates, filters=filters),
+            )
+            if r.using == DENSE or r.vector[0]
+        ]
+        found = self.backend.search_fused(requests, fusion, limit=k, fields=_PAYLOAD_FIELDS)
+        return [(pid, score, _chunk(payload)) for pid, score, payload in found]
 
     # -- lifecycle ------------------------------------------------------------------------------
     def optimize(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from aiagents.retrieval.index.backend import DENSE, SPARSE, Condition, PointData, SearchRequest
+from aiagents.retrieval.index.backend import DENSE, SPARSE, Condition, EngineFusion, PointData, SearchRequest
 from qdrant_client import QdrantClient, models
 
 __all__ = ["QdrantBackend"]
@@ -31,6 +31,10 @@ def _filter(conditions: Sequence[Condition]) -> models.Filter | None:
 
 def _selector(fields: Sequence[str] | None) -> Any:
     return True if fields is None else models.PayloadSelectorInclude(include=list(fields))
+
+
+def _query_vector(r: SearchRequest) -> Any:
+    return r.vector if r.using == DENSE else models.SparseVector(indices=r.vector[0], values=r.vector[1])
 
 
 class QdrantBackend:
@@ -125,16 +129,29 @@ class QdrantBackend:
     def search(self, requests: Sequence[SearchRequest]) -> list[list[tuple[str, float]]]:
         batch = [
             models.QueryRequest(
-                query=r.vector if r.using == DENSE else models.SparseVector(indices=r.vector[0], values=r.vector[1]),
-                using=r.using,
-                limit=r.limit,
-                filter=_filter(r.conditions),
-                with_payload=False,
+                query=_query_vector(r), using=r.using, limit=r.limit, filter=_filter(r.conditions), with_payload=False
             )
             for r in requests
         ]
         responses = self.client.query_batch_points(self.collection, requests=batch)
         return [[(str(p.id), float(p.score)) for p in resp.points] for resp in responses]
+
+    def search_fused(
+        self, requests: Sequence[SearchRequest], fusion: EngineFusion, *, limit: int, fields: Sequence[str]
+    ) -> list[tuple[str, float, dict]]:
+        prefetch = [
+            models.Prefetch(query=_query_vector(r), using=r.using, limit=r.limit, filter=_filter(r.conditions))
+            for r in requests
+        ]
+        query: Any = (
+            models.RrfQuery(rrf=models.Rrf(k=fusion.engine_rrf_k))
+            if fusion.method == "rrf"
+            else models.FusionQuery(fusion=models.Fusion.DBSF)
+        )
+        response = self.client.query_points(
+            self.collection, prefetch=prefetch, query=query, limit=limit, with_payload=_selector(fields)
+        )
+        return [(str(p.id), float(p.score), dict(p.payload or {})) for p in response.points]
 
     def optimize(self) -> None:
         """The server optimises on its own."""
