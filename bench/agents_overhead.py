@@ -3,7 +3,10 @@
     python bench/agents_overhead.py [--runs 200] [--real-index] [--out bench/results/agents_overhead.json]
 
 All runs use a scripted `FunctionModel` (search, then answer: 2 model requests, 1 tool call) so the
-numbers are the framework's CPU, not a provider's latency:
+numbers are the framework's CPU, not a provider's latency. The overheads over bare pydantic-ai are
+measured paired: each iteration runs bare `Agent.run` and then the framework's run, and the figure is
+the median of the per-iteration differences (a busy machine slows both alike; sequential blocks of runs
+drifted by 30% here):
 
 - bare pydantic-ai `Agent.run` with the same tool (the floor);
 - `PromptAgent.run` (prompt, limits, rollout toolset, trajectory) with tracing not set up;
@@ -80,6 +83,30 @@ async def timed(fn: Callable[[], Awaitable[Any]], runs: int, warmup: int = 5) ->
     return out
 
 
+async def paired(
+    reference: Callable[[], Awaitable[Any]], candidate: Callable[[], Awaitable[Any]], runs: int, warmup: int = 10
+) -> dict[str, float]:
+    """Interleaved runs: the reference's and the candidate's p50 and the median per-pair difference."""
+    for _ in range(warmup):
+        await reference()
+        await candidate()
+    ref, cand = [], []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        await reference()
+        t1 = time.perf_counter()
+        await candidate()
+        t2 = time.perf_counter()
+        ref.append((t1 - t0) * 1000)
+        cand.append((t2 - t1) * 1000)
+    return {
+        "reference_p50_ms": round(statistics.median(ref), 3),
+        "p50_ms": round(statistics.median(cand), 3),
+        "overhead_ms": round(statistics.median(c - r for c, r in zip(cand, ref, strict=True)), 3),
+        "ratio": round(statistics.median(cand) / statistics.median(ref), 3),
+    }
+
+
 def timed_sync(fn: Callable[[], Any], runs: int) -> list[float]:
     out = []
     for _ in range(runs):
@@ -119,6 +146,9 @@ async def main(runs: int, real_index: bool) -> dict[str, Any]:
     report["prompt_agent_untraced"] = ms_stats(
         await timed(lambda: agent.run(QUESTION, model=model, user_id="u1"), runs)
     )
+    report["untraced_vs_bare"] = await paired(
+        lambda: bare.run(QUESTION), lambda: agent.run(QUESTION, model=model, user_id="u1"), runs
+    )
     report["prompt_agent_with_session"] = ms_stats(
         await timed(lambda: agent.run(QUESTION, model=model, user_id="u1", session_id="s-bench"), min(runs, 50))
     )
@@ -132,6 +162,14 @@ async def main(runs: int, real_index: bool) -> dict[str, Any]:
     report["prompt_agent_traced_in_memory"] = ms_stats(
         await timed(lambda: agent.run(QUESTION, model=model, user_id="u1"), runs)
     )
+
+    async def traced_run() -> Any:
+        result = await agent.run(QUESTION, model=model, user_id="u1")
+        exporter.clear()
+        return result
+
+    # Bare pydantic-ai is not instrumented (no `instrument=`), so it stays the floor after setup().
+    report["traced_vs_bare"] = await paired(lambda: bare.run(QUESTION), traced_run, runs)
     exporter.clear()
     result = await agent.run(QUESTION, model=model, user_id="u1")
     finished = exporter.get_finished_spans()
