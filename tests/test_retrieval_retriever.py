@@ -76,7 +76,8 @@ def test_modes_return_hits_with_per_method_scores(index) -> None:  # noqa: ANN00
     dense = r.search("when do I get my money", k=2, mode="dense")
     assert dense[0].id == "refunds#0"
     assert dense[0].scores["dense"] == pytest.approx(dense[0].score)
-    hybrid = r.search("refunds in settings", k=4, mode="hybrid")
+    assert set(r.search("refunds in settings", k=4, mode="hybrid")[0].scores) == {"hybrid"}  # fused in the engine
+    hybrid = Retriever(index, KeywordEmbedder(), explain=True).search("refunds in settings", k=4, mode="hybrid")
     assert {"bm25", "dense", "hybrid"} <= set(hybrid[0].scores)
     assert hybrid[0].score == hybrid[0].scores["hybrid"]
     assert all(a.score >= b.score for a, b in zip(hybrid, hybrid[1:], strict=False))

@@ -353,7 +353,7 @@ def open_index(
             "backend": kind,
             "embedder": embedder,
             "dim": dim,
-            "tokenizer": {"language": "english", "stopwords": "bm25s-en"},
+            "tokenizer": {"language": Tokenizer().language, "stopwords": "bm25s-en"},
             "bm25": {"k1": params.k1, "b": params.b, "docs": 0, "total_len": 0},
             "info": {},
         }
