@@ -113,9 +113,10 @@ class Retriever:
     def embed_query(self, query: str) -> np.ndarray:
         """The query vector, inside an EMBEDDING span (model name and text)."""
         with self._tracer.start_as_current_span("embed_query") as span:
-            span.set_attribute(_KIND, _EMBEDDING)
-            span.set_attribute(_EMBEDDING_MODEL, self.embedder.name)
-            span.set_attribute(f"{_EMBEDDINGS}.0.{_EMB_TEXT}", query)
+            if span.is_recording():
+                span.set_attribute(_KIND, _EMBEDDING)
+                span.set_attribute(_EMBEDDING_MODEL, self.embedder.name)
+                span.set_attribute(f"{_EMBEDDINGS}.0.{_EMB_TEXT}", query)
             t0 = time.perf_counter()
             vector = self.embedder.embed_query(query)
             self.last_embed_ms += (time.perf_counter() - t0) * 1000
@@ -130,17 +131,19 @@ class Retriever:
     ) -> list[Hit]:
         """The k best chunks for `query`; each hit carries the scores of every method that found it."""
         with self._tracer.start_as_current_span("retrieve") as span:
-            span.set_attribute(_KIND, _RETRIEVER)
-            span.set_attribute(_INPUT, query)
-            span.set_attribute(
-                _METADATA,
-                json.dumps(
-                    {"index": self.index.name, "mode": mode, "k": k, "filters": dict(filters or {})}
-                    | ({"fusion": self.fusion.method} if mode == "hybrid" else {})
-                ),
-            )
+            recording = span.is_recording()  # no tracing set up: skip building the attributes
+            if recording:
+                span.set_attribute(_KIND, _RETRIEVER)
+                span.set_attribute(_INPUT, query)
+                span.set_attribute(
+                    _METADATA,
+                    json.dumps(
+                        {"index": self.index.name, "mode": mode, "k": k, "filters": dict(filters or {})}
+                        | ({"fusion": self.fusion.method} if mode == "hybrid" else {})
+                    ),
+                )
             hits = self._search(query, k, mode, filters)
-            if not span.is_recording():  # no tracing set up: skip building the attributes
+            if not recording:
                 return hits
             for i, h in enumerate(hits):
                 prefix = f"{_RETRIEVAL_DOCUMENTS}.{i}"
@@ -231,7 +234,7 @@ class Retriever:
                 span=chunk.span,
                 rank=rank,
             )
-            for rank, (_, score, chunk) in enumerate(found, start=1)
+            for rank, (score, chunk) in enumerate(found, start=1)
         ]
 
     def _fuse(self, bm25: list[tuple[str, float]], dense: list[tuple[str, float]]) -> dict[str, float]:

@@ -84,8 +84,8 @@ class Backend(Protocol):
     def search(self, requests: Sequence[SearchRequest]) -> list[list[tuple[str, float]]]: ...
     def search_fused(
         self, requests: Sequence[SearchRequest], fusion: EngineFusion, *, limit: int, fields: Sequence[str]
-    ) -> list[tuple[str, float, dict]]:
-        """The `limit` best points of the fused requests: (point id, fused score, payload `fields`)."""
+    ) -> list[tuple[float, dict]]:
+        """The `limit` best points of the fused requests, best first: (fused score, payload `fields`)."""
         ...
 
     def optimize(self) -> None: ...

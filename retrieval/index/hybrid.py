@@ -262,8 +262,8 @@ class HybridIndex:
         k: int,
         candidates: int,
         filters: Mapping[str, Any] | None = None,
-    ) -> list[tuple[str, float, Chunk]]:
-        """The k best chunks of BM25 and dense search fused by the engine, in one call, with their payloads.
+    ) -> list[tuple[float, Chunk]]:
+        """The k best chunks of BM25 and dense search fused by the engine, in one call: (fused score, chunk).
 
         Each method contributes `candidates` hits; only the final k payloads are read. A query with no
         BM25 term (all stop words) is fused from its dense hits alone.
@@ -277,7 +277,7 @@ class HybridIndex:
             if r.using == DENSE or r.vector[0]
         ]
         found = self.backend.search_fused(requests, fusion, limit=k, fields=_PAYLOAD_FIELDS)
-        return [(pid, score, _chunk(payload)) for pid, score, payload in found]
+        return [(score, _chunk(payload)) for score, payload in found]
 
     # -- lifecycle ------------------------------------------------------------------------------
     def optimize(self) -> None:

@@ -138,7 +138,7 @@ class QdrantBackend:
 
     def search_fused(
         self, requests: Sequence[SearchRequest], fusion: EngineFusion, *, limit: int, fields: Sequence[str]
-    ) -> list[tuple[str, float, dict]]:
+    ) -> list[tuple[float, dict]]:
         prefetch = [
             models.Prefetch(query=_query_vector(r), using=r.using, limit=r.limit, filter=_filter(r.conditions))
             for r in requests
@@ -151,7 +151,7 @@ class QdrantBackend:
         response = self.client.query_points(
             self.collection, prefetch=prefetch, query=query, limit=limit, with_payload=_selector(fields)
         )
-        return [(str(p.id), float(p.score), dict(p.payload or {})) for p in response.points]
+        return [(float(p.score), dict(p.payload or {})) for p in response.points]
 
     def optimize(self) -> None:
         """The server optimises on its own."""
