@@ -50,17 +50,18 @@ class Scrubber:
         needles = tuple(literal) + (KEY_PREFIXES if patterns else ())
         self._needles = re.compile("|".join(re.escape(n) for n in needles)) if needles else None
 
-    def _may_hold(self, value: str) -> bool:
+    def may_hold(self, value: str) -> bool:
+        """Whether `value` holds a needle every secret match contains (False means it holds no secret)."""
         return self._needles is not None and self._needles.search(value) is not None
 
     def text(self, value: str) -> str:
         """`value` with every secret replaced."""
-        if self._pattern is None or not value or not self._may_hold(value):
+        if self._pattern is None or not value or not self.may_hold(value):
             return value
         return self._pattern.sub(REDACTED, value)
 
     def contains_secret(self, value: str) -> bool:
-        return self._pattern is not None and self._may_hold(value) and self._pattern.search(value) is not None
+        return self._pattern is not None and self.may_hold(value) and self._pattern.search(value) is not None
 
     def value(self, value: Any) -> Any:
         """Strings scrubbed at any depth of dicts, lists and tuples (keys too); other values as they are.

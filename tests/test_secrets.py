@@ -90,3 +90,29 @@ def test_every_key_shape_is_redacted_through_the_prefilter() -> None:
         assert scrub.text(f"before {key} after") == f"before {REDACTED} after", key
         assert scrub.contains_secret(f"x {key}")
     assert not scrub.contains_secret("a long text about skis, gh and AIs " * 200)
+
+
+def test_scrub_spans_finds_a_key_anywhere_in_a_batch_and_leaves_a_clean_batch_as_is() -> None:
+    from opentelemetry.sdk.trace import Event, ReadableSpan
+    from opentelemetry.trace import Status, StatusCode
+
+    from aiagents.tracing.scrub import scrub_spans
+
+    key = "sk-" + "A1b2C3d4E5f6G7h8J9k0"
+    scrub = Scrubber()
+    clean = [ReadableSpan(name=f"s{i}", attributes={"input.value": "hello " * 50, "n": i}) for i in range(3)]
+    assert scrub_spans(clean, scrub) is clean  # nothing copied
+    where = {
+        "attribute": ReadableSpan(name="a", attributes={"x": "ok", "y": f"key {key} here"}),
+        "list item": ReadableSpan(name="b", attributes={"tags": ("ok", key)}),
+        "event": ReadableSpan(name="c", events=[Event("log", {"message": f"leaked {key}"})]),
+        "status": ReadableSpan(name="d", status=Status(StatusCode.ERROR, f"bad key {key}")),
+    }
+    for place, span in where.items():
+        out = scrub_spans([*clean, span], scrub)
+        assert out[:3] == clean, place  # untouched spans are passed through
+        text = repr((out[3].attributes, [e.attributes for e in out[3].events], out[3].status.description))
+        assert key not in text and REDACTED in text, place
+    # A key split across two values (joined for the first search) is not a key in either: nothing changes.
+    split = [ReadableSpan(name="e", attributes={"a": "sk-", "b": "A1b2C3d4E5f6G7h8J9k0"})]
+    assert scrub_spans(split, scrub) is split
