@@ -20,8 +20,9 @@ from aiagents.retrieval.errors import (
     RetrievalError,
     UnknownBackendError,
     UnknownEmbedderError,
+    UnknownFusionError,
 )
-from aiagents.retrieval.fusion import normalize, rrf, weighted_fusion
+from aiagents.retrieval.fusion import dbsf, normalize, rrf, weighted_fusion
 from aiagents.retrieval.index import HybridIndex, open_index, point_id
 from aiagents.retrieval.metrics import evaluate_run, hit_rate_at_k, mrr_at_k, ndcg_at_k, recall_at_k
 from aiagents.retrieval.retriever import FusionConfig, Mode, Reranker, Retriever
@@ -55,6 +56,7 @@ __all__ = [
     "FusionConfig",
     "Mode",
     "rrf",
+    "dbsf",
     "normalize",
     "weighted_fusion",
     # evaluation
@@ -75,6 +77,7 @@ __all__ = [
     "IndexNotFoundError",
     "UnknownEmbedderError",
     "UnknownBackendError",
+    "UnknownFusionError",
     "InvalidFilterError",
     "BeirFormatError",
     "EmbedderRunError",

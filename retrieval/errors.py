@@ -10,6 +10,7 @@ __all__ = [
     "IndexNotFoundError",
     "UnknownEmbedderError",
     "UnknownBackendError",
+    "UnknownFusionError",
     "InvalidFilterError",
     "BeirFormatError",
     "EmbedderRunError",
@@ -34,6 +35,10 @@ class UnknownEmbedderError(RetrievalError):
 
 class UnknownBackendError(RetrievalError):
     """`open_index` got a backend other than 'edge' or 'qdrant'."""
+
+
+class UnknownFusionError(RetrievalError, ValueError):
+    """`Retriever` got a fusion method other than 'dbsf', 'rrf' or 'weighted'."""
 
 
 class InvalidFilterError(RetrievalError):

@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 from aiagents.retrieval.embedders import Embedder
+from aiagents.retrieval.errors import UnknownFusionError
 from aiagents.retrieval.fusion import Normalization, dbsf, rrf, weighted_fusion
 from aiagents.retrieval.index import EngineFusion, HybridIndex
 from aiagents.retrieval.types import Hit
@@ -102,7 +103,7 @@ class Retriever:
             fusion = FusionConfig()
         self.fusion = fusion if isinstance(fusion, FusionConfig) else FusionConfig(method=fusion)
         if self.fusion.method not in ("weighted", "rrf", "dbsf"):
-            raise ValueError(f"unknown fusion {self.fusion.method!r}: use 'dbsf', 'rrf' or 'weighted'")
+            raise UnknownFusionError(f"unknown fusion {self.fusion.method!r}: use 'dbsf', 'rrf' or 'weighted'")
         self.reranker = reranker
         self.explain = explain
         self.trace_content_chars = trace_content_chars
