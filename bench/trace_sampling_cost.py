@@ -21,6 +21,7 @@ import json
 import statistics
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -71,6 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=3000, help="Per mode and round.")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--out", default=str(Path(__file__).resolve().parent / "results" / "trace_sampling_cost.json"))
     args = parser.parse_args()
     exporter = EncodeOnly()
     current = tracing.setup(exporter=exporter)
@@ -88,13 +90,16 @@ def main() -> None:
             per_request[mode].append(1e6 * (time.process_time() - cpu) / args.requests)
     result = {mode: round(statistics.median(v), 1) for mode, v in per_request.items()}
     keeper = current.keeper
-    print(json.dumps({
+    text = json.dumps({
+        "command": "python bench/trace_sampling_cost.py",
         "cpu_us_per_request_median": result,
         "record_only_minus_drop_us": round(result["record_only"] - result["drop"], 1),
         "sampled_minus_drop_us": round(result["sampled"] - result["drop"], 1),
         "rounds": per_request, "exported_spans": exporter.spans,
         "keeper": {"discarded": keeper.discarded_traces, "kept": keeper.kept_traces, "held": keeper.held_traces},
-    }, indent=1))  # fmt: skip
+    }, indent=1)  # fmt: skip
+    print(text)
+    Path(args.out).write_text(text + "\n")
 
 
 if __name__ == "__main__":
