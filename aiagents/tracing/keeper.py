@@ -23,6 +23,8 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.trace import SpanContext, StatusCode, TraceFlags
 
+from aiagents.tracing.span_copy import copy_span
+
 __all__ = ["KEEP_TRACE", "TraceKeeper"]
 
 KEEP_TRACE = "aiagents.trace.keep"
@@ -40,20 +42,7 @@ def sampled_copy(span: ReadableSpan) -> ReadableSpan:
     """`span` with its context flagged sampled (what the exporting processors take)."""
     c = span.context
     assert c is not None
-    return ReadableSpan(
-        name=span.name,
-        context=SpanContext(c.trace_id, c.span_id, c.is_remote, _SAMPLED, c.trace_state),
-        parent=span.parent,
-        resource=span.resource,
-        attributes=span.attributes,
-        events=span.events,
-        links=span.links,
-        kind=span.kind,
-        status=span.status,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
-    )
+    return copy_span(span, context=SpanContext(c.trace_id, c.span_id, c.is_remote, _SAMPLED, c.trace_state))
 
 
 class TraceKeeper(SpanProcessor):

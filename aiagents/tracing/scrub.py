@@ -11,6 +11,7 @@ from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import Status
 
 from aiagents.secrets import Scrubber
+from aiagents.tracing.span_copy import copy_span
 
 __all__ = ["scrub_spans"]
 
@@ -51,20 +52,7 @@ def _scrub_span(span: ReadableSpan, scrub: Scrubber) -> ReadableSpan:
         status = Status(status.status_code, scrub.text(status.description))
     if attributes is None and events is None and status is span.status:
         return span
-    return ReadableSpan(
-        name=span.name,
-        context=span.context,
-        parent=span.parent,
-        resource=span.resource,
-        attributes=attributes if attributes is not None else span.attributes,
-        events=events if events is not None else span.events,
-        links=span.links,
-        kind=span.kind,
-        status=status,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
-    )
+    return copy_span(span, attributes=attributes, events=events, status=status)
 
 
 def _texts(span: ReadableSpan) -> Iterator[str]:
