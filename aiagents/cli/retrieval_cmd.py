@@ -150,6 +150,7 @@ def eval_retrieval(
 ) -> None:
     """Build (or reuse) the index of a BEIR corpus, run the judged queries, print the metrics."""
     from aiagents.retrieval import Retriever, get_embedder
+    from aiagents.retrieval.embedders import embedder_key
     from aiagents.retrieval.evaluate import build_beir_index, evaluate_beir
 
     _check_mode(mode)
@@ -202,7 +203,7 @@ def eval_retrieval(
         "search_p95_ms": round(_pct(result.search_ms, 95), 3),
         "index": idx.name,
         "documents": idx.info.get("documents"),
-        "embedder": f"{emb.name} ({type(emb).__name__})",
+        "embedder": f"{embedder_key(emb)} ({type(emb).__name__})",
         "fusion": retriever.fusion.method if mode == "hybrid" else None,
         "metrics": metrics,
     }
