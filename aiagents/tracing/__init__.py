@@ -7,7 +7,7 @@ import functools
 from opentelemetry import trace
 
 from aiagents.tracing.keeper import KEEP_TRACE, TraceKeeper
-from aiagents.tracing.light_span import LightSpan, LightTracer, hot_tracer
+from aiagents.tracing.light_span import LightSpan, LightTracer, LightTracerProvider, hot_tracer
 from aiagents.tracing.prompt_mirror import mirror_prompt
 from aiagents.tracing.sampling import SamplerConfigError, head_sampler
 from aiagents.tracing.setup import (
@@ -31,6 +31,7 @@ __all__ = [
     "get_tracer",
     "hot_tracer",
     "LightTracer",
+    "LightTracerProvider",
     "LightSpan",
     "phoenix_url",
     "DEFAULT_PHOENIX_URL",

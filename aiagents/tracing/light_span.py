@@ -8,8 +8,12 @@ request thread on this machine, against about 20 µs for the same spans recorded
 any span (SDK spans started under it become its children), and when it ends it goes, as the SDK's
 `ReadableSpan`, to the span processors of the provider that `aiagents.tracing.setup()` registered: every
 processor and exporter sees it as it sees SDK spans. The provider's sampler and id generator decide as for
-SDK spans. What it does not do: call the processors' `on_start` (ours do nothing there), or apply span
-limits (the callers are ours and set a bounded set of plain values).
+SDK spans, and the processors' `on_start` sees it (the run-attributes processor adds a run's user and session
+ids there). What it does not do: apply span limits or validate values (the callers set plain values).
+
+`LightTracerProvider` hands `LightTracer`s to instrumentation we do not own: `PromptAgent` gives it to
+pydantic-ai, whose 4 spans of a traced run (2 model requests, 1 tool call) then cost 0.6 ms less in the same
+paired measurement (5.61 -> 5.00 ms over bare pydantic-ai; the spans' names, parents and attributes are the same).
 
 Before `setup()` (tracing off, or a user's own provider) a `LightTracer` starts its spans on the global
 OpenTelemetry tracer instead, so nothing is lost either way.
@@ -33,7 +37,15 @@ from opentelemetry.sdk.trace.sampling import Sampler
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-__all__ = ["LightSpan", "LightTracer", "SpanPipeline", "hot_tracer", "set_pipeline"]
+__all__ = [
+    "LightSpan",
+    "LightTracer",
+    "LightTracerProvider",
+    "SpanPipeline",
+    "hot_tracer",
+    "pipeline_set",
+    "set_pipeline",
+]
 
 _UNSET = Status(StatusCode.UNSET)
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
@@ -58,6 +70,11 @@ def set_pipeline(pipeline: SpanPipeline | None) -> None:
     """Called by `aiagents.tracing.setup()`."""
     global _pipeline
     _pipeline = pipeline
+
+
+def pipeline_set() -> bool:
+    """Whether `setup()` registered a pipeline (else `LightTracer`s fall back to the global tracer)."""
+    return _pipeline is not None
 
 
 class LightSpan(trace.Span):
@@ -97,6 +114,11 @@ class LightSpan(trace.Span):
 
     def is_recording(self) -> bool:
         return self._end is None
+
+    @property
+    def attributes(self) -> Mapping[str, Any]:
+        """The attributes so far (as the SDK span's property, read by span processors' `on_start`)."""
+        return self._attributes
 
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
         if self._end is None:
@@ -172,69 +194,99 @@ class LightSpan(trace.Span):
 
 
 class LightTracer:
-    """Starts `LightSpan`s for one instrumentation scope (the API of `opentelemetry.trace.Tracer` we use)."""
+    """Starts `LightSpan`s for one instrumentation scope (`opentelemetry.trace.Tracer`'s API)."""
 
-    def __init__(self, name: str) -> None:
-        self.scope = InstrumentationScope(name)
+    def __init__(self, name: str, version: str | None = None) -> None:
+        self.scope = InstrumentationScope(name, version)
 
     def start_span(
         self,
         name: str,
-        *,
+        context: otel_context.Context | None = None,
         kind: SpanKind = SpanKind.INTERNAL,
         attributes: Mapping[str, Any] | None = None,
-        links: Sequence[Link] = (),
+        links: Sequence[Link] | None = (),
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
     ) -> trace.Span:
-        """A span child of the current one (or a new trace); a non-recording span when not sampled."""
+        """A span child of the current one (or of `context`'s, or a new trace); non-recording when not sampled."""
         pipeline = _pipeline
+        links = links or ()
         if pipeline is None:
-            return trace.get_tracer(self.scope.name).start_span(name, kind=kind, attributes=attributes, links=links)
-        current = otel_context.get_current()
+            return trace.get_tracer(self.scope.name, self.scope.version).start_span(
+                name, context, kind, attributes, links, start_time, record_exception, set_status_on_exception
+            )
+        current = context if context is not None else otel_context.get_current()
         parent = trace.get_current_span(current).get_span_context()
         parent = parent if parent.is_valid else None
         trace_id = parent.trace_id if parent is not None else pipeline.id_generator.generate_trace_id()
         decision = pipeline.sampler.should_sample(current, trace_id, name, kind, attributes, links)
-        context = SpanContext(
+        span_context = SpanContext(
             trace_id, pipeline.id_generator.generate_span_id(), is_remote=False,
             trace_flags=_SAMPLED if decision.decision.is_sampled() else _NOT_SAMPLED, trace_state=decision.trace_state,
         )  # fmt: skip
         if not decision.decision.is_recording():
-            return trace.NonRecordingSpan(context)
+            return trace.NonRecordingSpan(span_context)
         recorded = {**(attributes or {}), **(decision.attributes or {})}
-        return LightSpan(
-            name, context, parent, kind=kind, attributes=recorded, links=links, scope=self.scope, pipeline=pipeline
+        span = LightSpan(
+            name, span_context, parent, kind=kind, attributes=recorded, links=links, scope=self.scope, pipeline=pipeline
         )
+        if start_time is not None:
+            span._start = start_time
+        pipeline.processor.on_start(span, current)  # type: ignore[arg-type]  # a Span, as the processors read it
+        return span
 
     @contextmanager
     def start_as_current_span(
         self,
         name: str,
-        *,
+        context: otel_context.Context | None = None,
         kind: SpanKind = SpanKind.INTERNAL,
         attributes: Mapping[str, Any] | None = None,
-        links: Sequence[Link] = (),
+        links: Sequence[Link] | None = (),
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+        end_on_exit: bool = True,
     ) -> Iterator[trace.Span]:
         """As the SDK's: the span is current inside; an escaping exception is recorded and sets ERROR."""
-        span = self.start_span(name, kind=kind, attributes=attributes, links=links)
+        span = self.start_span(name, context, kind, attributes, links, start_time)
         token = otel_context.attach(trace.set_span_in_context(span))
         try:
             yield span
         except BaseException as exc:
             if span.is_recording():
-                span.record_exception(exc)
-                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+                if record_exception:
+                    span.record_exception(exc)
+                if set_status_on_exception:
+                    span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
             raise
         finally:
             otel_context.detach(token)
-            span.end()
+            if end_on_exit:
+                span.end()
 
 
-_tracers: dict[str, LightTracer] = {}
+class LightTracerProvider:
+    """A tracer provider handing out `LightTracer`s (for instrumentation that asks a provider for its tracer)."""
+
+    def get_tracer(
+        self,
+        instrumenting_module_name: str,
+        instrumenting_library_version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> LightTracer:
+        return hot_tracer(instrumenting_module_name, instrumenting_library_version)
 
 
-def hot_tracer(name: str) -> LightTracer:
+_tracers: dict[tuple[str, str | None], LightTracer] = {}
+
+
+def hot_tracer(name: str, version: str | None = None) -> LightTracer:
     """The `LightTracer` of scope `name` (it falls back to the global OpenTelemetry tracer before `setup()`)."""
-    tracer = _tracers.get(name)
+    tracer = _tracers.get((name, version))
     if tracer is None:
-        tracer = _tracers[name] = LightTracer(name)
+        tracer = _tracers[name, version] = LightTracer(name, version)
     return tracer
