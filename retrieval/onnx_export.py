@@ -92,28 +92,48 @@ def _export(target: Path) -> None:
     raw.unlink(missing_ok=True)
 
 
-def _ensure(verify: Verifier) -> tuple[Path, dict[str, object]]:
-    folder = export_dir()
+def _made_once(
+    model_path: Path,
+    info_path: Path,
+    make: Callable[[Path], None],
+    verify: Verifier,
+    min_cosine: float,
+    failure: Callable[[Exception], str],
+) -> dict[str, object]:
+    """`make(model_path)` once across processes (a file lock), then `verify` it and record the result in
+    `info_path`; later calls only read that record. `failure` words the error raised when `make` fails."""
+    folder = model_path.parent
     folder.mkdir(parents=True, exist_ok=True)
-    model_path = folder / "model.onnx"
-    info_path = folder / "export.json"
     with (folder / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if info_path.exists() and model_path.exists():
-            return model_path, json.loads(info_path.read_text())
+            return json.loads(info_path.read_text())
         try:
-            with warnings.catch_warnings():  # tracer warnings of torch's exporter, not actionable here
+            with warnings.catch_warnings():  # torch's tracer warnings, the quantiser's: not actionable here
                 warnings.simplefilter("ignore")
-                _export(model_path)
-        except Exception as e:  # the export touches torch, transformers and onnx internals
-            raise EmbedderRunError(
-                f"could not export all-MiniLM-L6-v2 to ONNX in {folder}: {e}; "
-                "use the 'minilm-st' embedder or delete that folder and retry"
-            ) from e
+                make(model_path)
+        except Exception as e:  # the export and the quantiser walk torch, transformers and onnx internals
+            raise EmbedderRunError(failure(e)) from e
         cosine = verify(model_path)
-        info = {"min_cosine_vs_sentence_transformers": cosine, "verified": cosine >= _MIN_COSINE}
+        info = {"min_cosine_vs_sentence_transformers": cosine, "verified": cosine >= min_cosine}
         info_path.write_text(json.dumps(info, indent=2))
-        return model_path, info
+        return info
+
+
+def _ensure(verify: Verifier) -> tuple[Path, dict[str, object]]:
+    model_path = export_dir() / "model.onnx"
+    info = _made_once(
+        model_path,
+        model_path.with_name("export.json"),
+        _export,
+        verify,
+        _MIN_COSINE,
+        lambda e: (
+            f"could not export all-MiniLM-L6-v2 to ONNX in {model_path.parent}: {e}; "
+            "use the 'minilm-st' embedder or delete that folder and retry"
+        ),
+    )
+    return model_path, info
 
 
 def ensure_onnx_export(verify: Verifier) -> Path:
@@ -131,17 +151,21 @@ def _quantize(source: Path, target: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = target.with_name("model.int8.tmp.onnx")
-    quantize_dynamic(
-        str(source),
-        str(tmp),
-        per_channel=True,
-        weight_type=QuantType.QInt8,
-        # The embedding layer stays fp32: quantising it too cost ~0.005 cosine on one-word texts and
-        # no measurable speed (`bench/embedders.py`).
-        op_types_to_quantize=["MatMul", "Attention"],
-        # Shape inference cannot type the fused operators' outputs (com.microsoft domain).
-        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-    )
+    logging.disable(logging.WARNING)  # the quantiser's advice on pre-processing, on the root logger
+    try:
+        quantize_dynamic(
+            str(source),
+            str(tmp),
+            per_channel=True,
+            weight_type=QuantType.QInt8,
+            # The embedding layer stays fp32: quantising it too cost ~0.005 cosine on one-word texts and
+            # no measurable speed (`bench/embedders.py`).
+            op_types_to_quantize=["MatMul", "Attention"],
+            # Shape inference cannot type the fused operators' outputs (com.microsoft domain).
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+    finally:
+        logging.disable(logging.NOTSET)
     os.replace(tmp, target)
 
 
@@ -152,26 +176,16 @@ def ensure_int8_model(verify: Verifier) -> tuple[Path, bool]:
     counts as verified at `INT8_MIN_COSINE` or above.
     """
     source, _ = _ensure(verify)
-    folder = source.parent
-    model_path = folder / "model.int8.onnx"
-    info_path = folder / "int8.json"
-    with (folder / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if info_path.exists() and model_path.exists():
-            return model_path, bool(json.loads(info_path.read_text())["verified"])
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                logging.disable(logging.WARNING)  # the quantiser's advice on pre-processing, on the root logger
-                try:
-                    _quantize(source, model_path)
-                finally:
-                    logging.disable(logging.NOTSET)
-        except Exception as e:  # onnxruntime's quantiser walks the graph's internals
-            raise EmbedderRunError(
-                f"could not quantise {source} to int8: {e}; use the 'minilm-fp32' embedder or delete {folder} and retry"
-            ) from e
-        cosine = verify(model_path)
-        info = {"min_cosine_vs_sentence_transformers": cosine, "verified": cosine >= INT8_MIN_COSINE}
-        info_path.write_text(json.dumps(info, indent=2))
-        return model_path, bool(info["verified"])
+    model_path = source.with_name("model.int8.onnx")
+    info = _made_once(
+        model_path,
+        source.with_name("int8.json"),
+        lambda target: _quantize(source, target),
+        verify,
+        INT8_MIN_COSINE,
+        lambda e: (
+            f"could not quantise {source} to int8: {e}; "
+            f"use the 'minilm-fp32' embedder or delete {source.parent} and retry"
+        ),
+    )
+    return model_path, bool(info["verified"])
