@@ -38,7 +38,7 @@ from aiagents.retrieval import (  # noqa: E402
     get_embedder,
     open_index,
 )
-from aiagents.retrieval.beir import document_text, iter_corpus, load_qrels, load_queries  # noqa: E402
+from aiagents.retrieval.beir import document_text, iter_corpus, load_judged_qrels, load_queries  # noqa: E402
 from aiagents.retrieval.evaluate import build_beir_index, run_queries  # noqa: E402
 from aiagents.retrieval.fusion import rrf, weighted_fusion  # noqa: E402
 from aiagents.retrieval.index import point_id  # noqa: E402
@@ -84,7 +84,7 @@ def main() -> None:
     args = ap.parse_args()
     data = Path(args.data)
     corpus_path = data / "corpus.jsonl"
-    qrels = {q: r for q, r in load_qrels(data / "qrels" / "test.tsv").items() if any(g > 0 for g in r.values())}
+    qrels = load_judged_qrels(data / "qrels" / "test.tsv")
     all_queries = load_queries(data / "queries.jsonl")
     queries = {q: all_queries[q] for q in qrels}
     results: dict = {
@@ -204,6 +204,8 @@ def query_path(index, embedder, queries: dict[str, str], qvecs: dict, rounds: in
     """
     import qdrant_edge as qe
     from aiagents.retrieval.index import EngineFusion
+    from aiagents.retrieval.index.edge import _nearest, _params
+    from aiagents.retrieval.index.hybrid import _PAYLOAD_FIELDS
 
     given = GivenVectors(embedder, qvecs, queries)
     fused = Retriever(index, given)
@@ -214,14 +216,15 @@ def query_path(index, embedder, queries: dict[str, str], qvecs: dict, rounds: in
     engine_requests = {}
     for q, text in queries.items():
         reqs = [index.bm25_request(text, limit=cfg.candidates), index.dense_request(qvecs[q], limit=cfg.candidates)]
-        singles = [backend._request(r) for r in reqs if r.using == "dense" or r.vector[0]]
         engine_requests[q] = qe.QueryRequest(
             limit=10,
-            prefetches=[qe.Prefetch(limit=cfg.candidates, query=x.query, params=x.params) for x in singles],
+            prefetches=[
+                qe.Prefetch(limit=cfg.candidates, query=_nearest(r), params=_params(r))
+                for r in reqs
+                if r.using == "dense" or r.vector[0]
+            ],
             query=qe.Fusion.Dbsf() if cfg.method == "dbsf" else qe.Fusion.Rrf(k=rrf_k),
-            with_payload=qe.PayloadSelector.Include(
-                ["chunk_id", "text", "document_id", "position", "heading_path", "metadata", "span", "content_hash"]
-            ),
+            with_payload=qe.PayloadSelector.Include(_PAYLOAD_FIELDS),
         )
     engine, engine_read, framework, two_lists = [], [], [], []
     for _ in range(rounds):

@@ -30,6 +30,15 @@ def _filter(conditions: Sequence[Condition]) -> qe.Filter | None:
     return qe.Filter(must=[_condition(c) for c in conditions]) if conditions else None
 
 
+def _nearest(r: SearchRequest) -> qe.Query:
+    """The nearest-neighbour query of one request, on its named vector."""
+    return qe.Query.Nearest(r.vector if r.using == DENSE else qe.SparseVector(*r.vector), using=r.using)
+
+
+def _params(r: SearchRequest) -> qe.SearchParams | None:
+    return _DENSE_PARAMS if r.using == DENSE else None
+
+
 def _payload_selector(fields: Sequence[str] | None) -> Any:
     return True if fields is None else qe.PayloadSelector.Include(list(fields))
 
@@ -122,13 +131,8 @@ class EdgeBackend:
         return int(self.shard.count(qe.CountRequest(exact=True)))
 
     def _request(self, r: SearchRequest) -> qe.QueryRequest:
-        vector = r.vector if r.using == DENSE else qe.SparseVector(*r.vector)
         return qe.QueryRequest(
-            limit=r.limit,
-            query=qe.Query.Nearest(vector, using=r.using),
-            filter=_filter(r.conditions),
-            with_payload=False,
-            params=_DENSE_PARAMS if r.using == DENSE else None,
+            limit=r.limit, query=_nearest(r), filter=_filter(r.conditions), with_payload=False, params=_params(r)
         )
 
     def search(self, requests: Sequence[SearchRequest]) -> list[list[tuple[str, float]]]:
@@ -142,12 +146,7 @@ class EdgeBackend:
         self, requests: Sequence[SearchRequest], fusion: EngineFusion, *, limit: int, fields: Sequence[str]
     ) -> list[tuple[float, dict]]:
         prefetches = [
-            qe.Prefetch(
-                limit=r.limit,
-                query=qe.Query.Nearest(r.vector if r.using == DENSE else qe.SparseVector(*r.vector), using=r.using),
-                params=_DENSE_PARAMS if r.using == DENSE else None,
-                filter=_filter(r.conditions),
-            )
+            qe.Prefetch(limit=r.limit, query=_nearest(r), params=_params(r), filter=_filter(r.conditions))
             for r in requests
         ]
         query = qe.Fusion.Rrf(k=fusion.engine_rrf_k) if fusion.method == "rrf" else qe.Fusion.Dbsf()
