@@ -13,7 +13,7 @@ from aiagents.retrieval.embedders import Embedder
 from aiagents.retrieval.errors import UnknownFusionError
 from aiagents.retrieval.fusion import Normalization, dbsf, rrf, weighted_fusion
 from aiagents.retrieval.index import EngineFusion, HybridIndex
-from aiagents.retrieval.types import Hit
+from aiagents.retrieval.types import Chunk, Hit
 from openinference.semconv.trace import (
     DocumentAttributes,
     EmbeddingAttributes,
@@ -60,8 +60,9 @@ class FusionConfig:
     call, no per-candidate Python work: the hybrid query path's latency target). On SciFact with the
     int8 MiniLM it ties the former default, weighted z-score fusion, on the half of the queries settings
     are chosen on (nDCG@10 0.7195 against 0.7197, Porter stemming) and leads on the held-out half
-    (0.7696 against 0.7630); RRF (k=60) gave 0.693 / 0.730 (Snowball stemming). bench/retrieval_tuning.py reproduces the
-    grid; its two-fold cross-validation over 4,160 settings shows that finer tuning does not carry over.
+    (0.7696 against 0.7630); RRF (k=60) gave 0.693 / 0.730 (Snowball stemming). bench/retrieval_tuning.py
+    reproduces the grid; its two-fold cross-validation over 4,160 settings shows that finer tuning does not
+    carry over.
     """
 
     method: Literal["weighted", "rrf", "dbsf"] = "dbsf"
@@ -194,18 +195,7 @@ class Retriever:
                 continue
             scores = {m: s[pid] for m, s in per_method.items() if pid in s}
             scores[mode] = score
-            hits.append(
-                Hit(
-                    id=chunk.id,
-                    text=chunk.text,
-                    score=score,
-                    document_id=chunk.document_id,
-                    scores=scores,
-                    metadata=chunk.metadata,
-                    heading_path=list(chunk.heading_path),
-                    span=chunk.span,
-                )
-            )
+            hits.append(_hit(chunk, score, scores))
         if self.reranker is not None:
             hits = list(self.reranker.rerank(query, hits))[:k]
         for rank, h in enumerate(hits, start=1):
@@ -214,29 +204,15 @@ class Retriever:
 
     def _search_engine_fused(self, query: str, k: int, candidates: int, filters: Mapping[str, Any] | None) -> list[Hit]:
         """Hybrid search fused by the engine: one call, no per-candidate Python work."""
-        method = "rrf" if self.fusion.method == "rrf" else "dbsf"
         found = self.index.search_fused(
             query,
             self.embed_query(query),
-            fusion=EngineFusion(method=method, rrf_k=self.fusion.rrf_k),
+            fusion=EngineFusion(method=self.fusion.method, rrf_k=self.fusion.rrf_k),  # type: ignore[arg-type]
             k=k,
             candidates=candidates,
             filters=filters,
         )
-        return [
-            Hit(
-                id=chunk.id,
-                text=chunk.text,
-                score=score,
-                document_id=chunk.document_id,
-                scores={"hybrid": score},
-                metadata=chunk.metadata,
-                heading_path=list(chunk.heading_path),
-                span=chunk.span,
-                rank=rank,
-            )
-            for rank, (score, chunk) in enumerate(found, start=1)
-        ]
+        return [_hit(chunk, score, {"hybrid": score}, rank) for rank, (score, chunk) in enumerate(found, start=1)]
 
     def _fuse(self, bm25: list[tuple[str, float]], dense: list[tuple[str, float]]) -> dict[str, float]:
         f = self.fusion
@@ -247,3 +223,17 @@ class Retriever:
         return weighted_fusion(
             [dict(bm25), dict(dense)], [1.0 - f.dense_weight, f.dense_weight], normalization=f.normalization
         )
+
+
+def _hit(chunk: Chunk, score: float, scores: dict[str, float], rank: int = 0) -> Hit:
+    return Hit(
+        id=chunk.id,
+        text=chunk.text,
+        score=score,
+        document_id=chunk.document_id,
+        scores=scores,
+        metadata=chunk.metadata,
+        heading_path=list(chunk.heading_path),
+        span=chunk.span,
+        rank=rank,
+    )
