@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from aiagents.retrieval import CachedEmbedder, evaluate_run, get_embedder  # noqa: E402
-from aiagents.retrieval.beir import document_text, iter_corpus, load_qrels, load_queries  # noqa: E402
+from aiagents.retrieval.beir import document_text, iter_corpus, load_judged_qrels, load_queries  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -75,7 +75,7 @@ def main() -> None:
     if not (data / "corpus.jsonl").exists():
         sys.exit(f"no SciFact corpus at {data}: pass --data (see ../shared/data/README.md)")
     docs = list(iter_corpus(data / "corpus.jsonl"))
-    qrels = {q: r for q, r in load_qrels(data / "qrels" / "test.tsv").items() if any(g > 0 for g in r.values())}
+    qrels = load_judged_qrels(data / "qrels" / "test.tsv")
     all_queries = load_queries(data / "queries.jsonl")
     queries = {q: all_queries[q] for q in qrels}
     sample = [document_text(d.title, d.text) for d in docs[: args.sample]]

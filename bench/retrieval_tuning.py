@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from aiagents.retrieval import BM25Params, CachedEmbedder, SparseBM25, Tokenizer, get_embedder  # noqa: E402
-from aiagents.retrieval.beir import document_text, iter_corpus, load_qrels, load_queries  # noqa: E402
+from aiagents.retrieval.beir import document_text, iter_corpus, load_judged_qrels, load_queries  # noqa: E402
 from aiagents.retrieval.fusion import dbsf, rrf, weighted_fusion  # noqa: E402
 from aiagents.retrieval.metrics import ndcg_at_k  # noqa: E402
 from rich.console import Console  # noqa: E402
@@ -91,7 +91,7 @@ def main() -> None:
     docs = list(iter_corpus(data / "corpus.jsonl"))
     texts = [document_text(d.title, d.text) for d in docs]
     doc_ids = [d.id for d in docs]
-    qrels = {q: r for q, r in load_qrels(data / "qrels" / "test.tsv").items() if any(g > 0 for g in r.values())}
+    qrels = load_judged_qrels(data / "qrels" / "test.tsv")
     all_queries = load_queries(data / "queries.jsonl")
     qids = sorted(qrels)
     half_a, half_b = split(qids)

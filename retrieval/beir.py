@@ -15,7 +15,7 @@ from typing import Any
 
 from aiagents.retrieval.errors import BeirFormatError
 
-__all__ = ["BeirDocument", "iter_corpus", "load_queries", "load_qrels", "document_text"]
+__all__ = ["BeirDocument", "iter_corpus", "load_queries", "load_qrels", "load_judged_qrels", "document_text"]
 
 
 @dataclass(kw_only=True)
@@ -100,3 +100,8 @@ def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:
                 raise BeirFormatError(f"{path}:{lineno}: score {row[2]!r} is not a number") from e
             qrels.setdefault(row[0].strip(), {})[row[1].strip()] = grade
     return qrels
+
+
+def load_judged_qrels(path: str | Path) -> dict[str, dict[str, int]]:
+    """`load_qrels` without the queries that have no relevant document (grade > 0): the ones metrics score."""
+    return {q: rels for q, rels in load_qrels(path).items() if any(g > 0 for g in rels.values())}

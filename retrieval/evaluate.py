@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiagents.retrieval.beir import document_text, iter_corpus, load_qrels, load_queries
+from aiagents.retrieval.beir import document_text, iter_corpus, load_judged_qrels, load_queries
 from aiagents.retrieval.embedders import Embedder, embedder_key
 from aiagents.retrieval.embedding_cache import CachedEmbedder, text_hash
 from aiagents.retrieval.index import HybridIndex, open_index
@@ -130,7 +130,7 @@ def evaluate_beir(
     progress: Progress | None = None,
 ) -> tuple[dict[str, float], RunResult]:
     """Metrics over the judged queries of a qrels file (queries without a relevant document skipped)."""
-    qrels = {q: r for q, r in load_qrels(qrels_path).items() if any(g > 0 for g in r.values())}
+    qrels = load_judged_qrels(qrels_path)
     all_queries = load_queries(queries_path)
     missing = [q for q in qrels if q not in all_queries]
     if missing:
