@@ -10,12 +10,23 @@ from typing import Literal, get_args
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["OUTPUT_MODES", "OutputMode", "Settings", "get_settings", "reset_settings"]
+__all__ = ["OUTPUT_MODES", "OutputMode", "Settings", "get_settings", "reset_settings", "sample_ratio"]
 
 OutputMode = Literal["tool", "native", "prompted"]
 """How a model gives structured output: an output tool, the provider's JSON-schema format, or the schema in the
 prompt (the front matter's `output_mode`, `AIAGENTS_OUTPUT_MODE`, a call's `output_mode=`)."""
 OUTPUT_MODES: tuple[str, ...] = get_args(OutputMode)
+
+
+def sample_ratio(value: object, variable: str) -> float:
+    """`value` read as a trace sampling ratio from 0 to 1; a ValueError naming `variable` otherwise."""
+    try:
+        ratio = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        ratio = float("nan")
+    if not 0.0 <= ratio <= 1.0:  # NaN fails too
+        raise ValueError(f"{variable}={value!r}: give a sampling ratio from 0 to 1, e.g. 0.1")
+    return ratio
 
 
 class Settings(BaseSettings):
@@ -73,15 +84,7 @@ class Settings(BaseSettings):
     @field_validator("trace_sample_ratio", mode="before")
     @classmethod
     def _ratio(cls, value: object) -> object:
-        if value in ("", None):
-            return None
-        try:
-            ratio = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            ratio = float("nan")
-        if not 0.0 <= ratio <= 1.0:
-            raise ValueError(f"AIAGENTS_TRACE_SAMPLE_RATIO={value!r}: give a sampling ratio from 0 to 1, e.g. 0.1")
-        return ratio
+        return None if value in ("", None) else sample_ratio(value, "AIAGENTS_TRACE_SAMPLE_RATIO")
 
     def model_post_init(self, _context: object) -> None:
         fallbacks = {

@@ -32,6 +32,7 @@ from opentelemetry.trace.span import TraceState
 from opentelemetry.util.types import Attributes
 
 from aiagents.errors import UserError
+from aiagents.settings import sample_ratio
 
 __all__ = [
     "OTEL_SAMPLERS",
@@ -60,12 +61,9 @@ class SamplerConfigError(UserError):
 
 def _ratio(text: str, variable: str) -> float:
     try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.0 <= value <= 1.0:  # NaN fails too
-        raise SamplerConfigError(f"{variable}={text!r}: give a sampling ratio from 0 to 1, e.g. 0.1")
-    return value
+        return sample_ratio(text, variable)
+    except ValueError as e:
+        raise SamplerConfigError(str(e)) from None
 
 
 def sampler_from_env(environ: Mapping[str, str]) -> Sampler | None:
