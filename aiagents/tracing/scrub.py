@@ -68,9 +68,10 @@ def _texts(span: ReadableSpan) -> Iterator[str]:
 
 def scrub_spans(spans: Sequence[ReadableSpan], scrub: Scrubber) -> Sequence[ReadableSpan]:
     """`spans` with every secret replaced by '[REDACTED]' (the same list when none held one)."""
-    # One search over all the batch's texts first (joined by a newline, which no needle holds, so no match
-    # can straddle two texts): a traced agent run's 4 spans hold 113 strings, and searching them one call
-    # at a time cost more in Python than the search itself.
+    # One search over all the batch's texts first, joined by a newline (a match straddling two texts would need
+    # a needle holding a newline: at worst a false alarm, which only sends the batch to the per-text check): a
+    # traced agent run's 4 spans hold 113 strings, and searching them one call at a time cost more in Python
+    # than the search itself.
     if not scrub.may_hold("\n".join(text for span in spans for text in _texts(span))):
         return spans
     out = [_scrub_span(span, scrub) for span in spans]
