@@ -108,6 +108,11 @@ def test_from_spans_equals_from_messages_in_process(spans) -> None:  # type: ign
         "confidence": 0.7,
     }
     assert from_spans.metadata["tool_rollout"]["enabled"] == ["search_docs", "fetch_document"]
+    # the AGENT span shows the run's input and output (Phoenix lists them for the trace)
+    (agent,) = [s for s in spans.get_finished_spans() if s.attributes.get("openinference.span.kind") == "AGENT"]
+    assert agent.attributes["input.value"] == "Question: How long does a refund take?"
+    assert json.loads(agent.attributes["output.value"])["answer"] == "14 days [refunds#0]"
+    assert agent.attributes["session.id"] == "sess-1" and agent.attributes["user.id"] == "u-1"
 
 
 def test_from_spans_needs_one_run(spans) -> None:  # type: ignore[no-untyped-def]
@@ -155,6 +160,8 @@ def test_from_phoenix_spans_equals_from_messages(phoenix_server: str) -> None:
     assert json.loads(tools[1]["attributes"]["output.value"])[0]["id"] == "refunds#0"
     assert agent["attributes"]["metadata.tool_rollout.reasons.search_docs"] == "on the allow-list"
     assert agent["attributes"]["llm.prompt_template.version"] == result.prompt_version
+    assert agent["attributes"]["input.value"] == "Question: How long does a refund take?"
+    assert json.loads(agent["attributes"]["output.value"])["references"] == ["refunds#0"]
 
     want = result.trajectory.comparable()
     assert Trajectory.from_spans(spans).comparable() == want
