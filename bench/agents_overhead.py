@@ -12,6 +12,8 @@ drifted by 30% here):
 - `PromptAgent.run` (prompt, limits, rollout toolset, trajectory) with tracing not set up;
 - the same with tracing set up (pydantic-ai instrumentation + OpenInference processor + our run
   processor, spans to an in-memory exporter);
+- where the traced run's extra time goes: the OpenInference rewrite and the secret scrub timed alone on the
+  run's spans, and the garbage collector's time per run (bare and traced);
 - `Trajectory.from_messages` and `Trajectory.from_spans` on one run;
 - a `ReplayModel` playing the recorded run back;
 - rollout decisions per second (SHA-256 bucket per tool and user);
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import platform
@@ -116,6 +119,61 @@ def timed_sync(fn: Callable[[], Any], runs: int) -> list[float]:
     return out
 
 
+async def gc_per_run(run: Callable[[], Awaitable[Any]], runs: int) -> dict[str, float]:
+    """The garbage collector over `runs` runs (gc callbacks): its time and its collections per run."""
+    spent, started, collections = [0.0], [0.0], [0]
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+            collections[0] += 1
+        else:
+            spent[0] += time.perf_counter() - started[0]
+
+    gc.callbacks.append(on_gc)
+    try:
+        for _ in range(runs):
+            await run()
+    finally:
+        gc.callbacks.remove(on_gc)
+    return {"ms": round(spent[0] / runs * 1000, 3), "collections": round(collections[0] / runs, 2)}
+
+
+async def breakdown(
+    spans: Any, *, bare_run: Callable[[], Awaitable[Any]], traced_run: Callable[[], Awaitable[Any]], runs: int
+) -> dict[str, Any]:
+    """Where the traced run's extra time goes, each part timed alone on this run's spans.
+
+    The OpenInference rewrite is timed on copies of the exported spans (it reads the same GenAI attributes
+    it read when they ended); the scrub is the exporter's secret search over the run's texts; the garbage
+    collector's time per run is measured for bare and traced runs alike. What the parts do not cover is
+    pydantic-ai's instrumentation (serialising each request's messages and parameters) and the spans'
+    own start and end."""
+    from openinference.instrumentation.pydantic_ai import OpenInferenceSpanProcessor
+
+    from aiagents.secrets import scrubber
+    from aiagents.tracing.scrub import scrub_spans
+    from aiagents.tracing.span_copy import copy_span
+
+    rewrite = OpenInferenceSpanProcessor()
+    gen_ai = [s for s in spans if "gen_ai.operation.name" in (s.attributes or {})]
+
+    def rewrite_all() -> None:
+        for span in gen_ai:
+            rewrite.on_end(copy_span(span))
+
+    texts = [v for s in spans for v in (s.attributes or {}).values() if isinstance(v, str)]
+    return {
+        "spans": len(spans),
+        "attributes": sum(len(s.attributes or {}) for s in spans),
+        "attribute_text_kb": round(sum(len(t) for t in texts) / 1024, 1),
+        "openinference_rewrite_ms": ms_stats(timed_sync(rewrite_all, runs))["p50_ms"],
+        "scrub_ms": ms_stats(timed_sync(lambda: scrub_spans(spans, scrubber()), runs))["p50_ms"],
+        "gc_bare": await gc_per_run(bare_run, runs),
+        "gc_traced": await gc_per_run(traced_run, runs),
+    }
+
+
 def docs_agent(**kwargs: Any) -> PromptAgent[Any]:
     rollout = RolloutConfig.from_dict({"search_docs": "on", "fetch_document": "50%"})
     return PromptAgent(
@@ -174,6 +232,9 @@ async def main(runs: int, real_index: bool) -> dict[str, Any]:
     result = await agent.run(QUESTION, model=model, user_id="u1")
     finished = exporter.get_finished_spans()
     report["spans_per_run"] = len(finished)
+    report["traced_breakdown"] = await breakdown(
+        finished, bare_run=lambda: bare.run(QUESTION), traced_run=traced_run, runs=runs
+    )
     report["trajectory_from_messages"] = ms_stats(
         timed_sync(lambda: Trajectory.from_messages(result.messages, output=result.output), runs)
     )
