@@ -12,6 +12,8 @@ drifted by 30% here):
 - `PromptAgent.run` (prompt, limits, rollout toolset, trajectory) with tracing not set up;
 - the same with tracing set up (pydantic-ai instrumentation + OpenInference processor + our run
   processor, spans to an in-memory exporter);
+- references for the traced run, in the same run: bare pydantic-ai with its own instrumentation and no span
+  processor, and with the setup Phoenix documents for it (OpenInference's processor and an exporter);
 - where the traced run's extra time goes: the OpenInference rewrite and the secret scrub timed alone on the
   run's spans, and the garbage collector's time per run (bare and traced);
 - `Trajectory.from_messages` and `Trajectory.from_spans` on one run;
@@ -139,6 +141,39 @@ async def gc_per_run(run: Callable[[], Awaitable[Any]], runs: int) -> dict[str, 
     return {"ms": round(spent[0] / runs * 1000, 3), "collections": round(collections[0] / runs, 2)}
 
 
+async def instrumented_references(bare: Agent[None, str], tool: Callable[..., Any], runs: int) -> dict[str, Any]:
+    """The same bare agent with pydantic-ai's own instrumentation, paired against the bare run: alone (an SDK
+    tracer provider with no processor: the floor of any tracing built on it), and in the setup Phoenix documents
+    for pydantic-ai (OpenInference's span processor, then an exporter; here in memory, exported as the span
+    ends). Each has its own tracer provider, so the framework's global one is not involved."""
+    from openinference.instrumentation.pydantic_ai import OpenInferenceSpanProcessor
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from pydantic_ai import InstrumentationSettings
+    from pydantic_ai.capabilities import Instrumentation
+
+    def instrumented(provider: TracerProvider) -> Agent[None, str]:
+        instrumentation = Instrumentation(InstrumentationSettings(tracer_provider=provider))
+        return Agent(FunctionModel(scripted), toolsets=[FunctionToolset([tool])], capabilities=[instrumentation])
+
+    alone = instrumented(TracerProvider())
+    documented, exported = TracerProvider(), InMemorySpanExporter()
+    documented.add_span_processor(OpenInferenceSpanProcessor())
+    documented.add_span_processor(SimpleSpanProcessor(exported))
+    phoenix_setup = instrumented(documented)
+
+    async def documented_run() -> Any:
+        result = await phoenix_setup.run(QUESTION)
+        exported.clear()
+        return result
+
+    return {
+        "pydantic_ai_instrumented_vs_bare": await paired(lambda: bare.run(QUESTION), lambda: alone.run(QUESTION), runs),
+        "phoenix_documented_setup_vs_bare": await paired(lambda: bare.run(QUESTION), documented_run, runs),
+    }
+
+
 async def breakdown(
     spans: Any, *, bare_run: Callable[[], Awaitable[Any]], traced_run: Callable[[], Awaitable[Any]], runs: int
 ) -> dict[str, Any]:
@@ -228,6 +263,7 @@ async def main(runs: int, real_index: bool) -> dict[str, Any]:
 
     # Bare pydantic-ai is not instrumented (no `instrument=`), so it stays the floor after setup().
     report["traced_vs_bare"] = await paired(lambda: bare.run(QUESTION), traced_run, runs)
+    report.update(await instrumented_references(bare, search_docs, runs))
     exporter.clear()
     result = await agent.run(QUESTION, model=model, user_id="u1")
     finished = exporter.get_finished_spans()
