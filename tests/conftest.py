@@ -16,7 +16,7 @@ for _key in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "PHOENIX_
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
 from pydantic_ai import models  # noqa: E402
 
-from tests.support.logstores import store  # noqa: E402, F401 - the log store on SQLite and PostgreSQL
+from tests.support.logstores import store, store_url  # noqa: E402, F401 - the log store on SQLite and PostgreSQL
 
 # No test may reach a real provider by accident (the local wire-format server tests re-allow it).
 models.ALLOW_MODEL_REQUESTS = False

@@ -6,8 +6,6 @@ store and are not offered for annotation."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -17,7 +15,6 @@ from aiagents.logstore import MIGRATIONS, FeedbackRecord, LogStore, RequestRecor
 from aiagents.logstore import store as store_module
 from aiagents.logstore.journal import decode_line, encode_record
 from aiagents.online.scores import pending_score_annotations, write_scores
-from tests.support.logstores import postgres_schema_url
 
 
 def _req(request_id: str, sampled: bool | None) -> RequestRecord:
@@ -44,24 +41,14 @@ def test_feedback_and_scores_on_an_unsampled_request_stay_in_the_store_only(stor
     assert store.pending_annotations() == [] and store.stats()["annotations_pending"] == 0
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty database on either backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    with postgres_schema_url() as url:
-        yield url
-
-
-def test_an_older_database_gains_the_column(fresh_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_older_database_gains_the_column(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     before = [fn for fn in MIGRATIONS if fn.__name__ < "m008"]
     monkeypatch.setattr(store_module, "MIGRATIONS", before)
-    old = open_store(fresh_url)  # the schema as the previous release left it, with a row
+    old = open_store(store_url)  # the schema as the previous release left it, with a row
     old.execute_many("INSERT INTO requests (request_id, created_at, endpoint) VALUES (?, ?, ?)", [("old", 1.0, "task")])
     old.close()
     monkeypatch.setattr(store_module, "MIGRATIONS", MIGRATIONS)
-    new = open_store(fresh_url)
+    new = open_store(store_url)
     try:
         assert new.applied_migrations()[-1] == "m008_trace_sampled"
         assert new.get_request("old")["trace_sampled"] is None  # type: ignore[index]

@@ -16,17 +16,7 @@ from aiagents.agents import SessionStore
 from aiagents.prompts import PromptRegistry, shipped_prompts_dir
 from aiagents.rollout import ExperimentRouter, ExperimentStore, Variant
 from aiagents.settings import reset_settings
-from tests.support.logstores import postgres_schema_url
 from tests.test_service_support import CLIENT_KEYS, auth, start_service
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def shared_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'shared' / 'requests.db'}"
-        return
-    with postgres_schema_url() as url:
-        yield url
 
 
 class Machine:
@@ -50,9 +40,9 @@ class Machine:
 
 
 def test_labels_experiments_and_sessions_are_shared(
-    shared_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    a, b = Machine(tmp_path / "a", shared_url, monkeypatch), Machine(tmp_path / "b", shared_url, monkeypatch)
+    a, b = Machine(tmp_path / "a", store_url, monkeypatch), Machine(tmp_path / "b", store_url, monkeypatch)
     with a.active():
         path = a.prompts / "listing-attributes.md"
         path.write_text(path.read_text() + "\nOnly on machine A.\n")  # a version machine B has never seen

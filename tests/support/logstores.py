@@ -1,5 +1,6 @@
 """The log store on both backends: SQLite always, PostgreSQL when `AIAGENTS_TEST_POSTGRES_URL` reaches one
-(a fresh schema per test). Import `store` into a test module to run its tests on both."""
+(a fresh schema per test). `store` (an open store) and `store_url` (an empty database's URL) are fixtures of
+every test module (tests/conftest.py imports them): a test that takes one runs on both."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 
 from aiagents.logstore import LogStore, open_store, redact_url
 
-__all__ = ["PG_URL", "postgres_reason", "postgres_schema_url", "store"]
+__all__ = ["PG_URL", "postgres_reason", "postgres_schema_url", "store", "store_url"]
 
 PG_URL = os.environ.get("AIAGENTS_TEST_POSTGRES_URL", "postgresql://aiagents:aiagents@127.0.0.1:5432/aiagents_test")
 
@@ -50,13 +51,17 @@ def postgres_schema_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LogStore]:
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty log-store database on either backend: a SQLite file, or a fresh PostgreSQL schema."""
     if request.param == "sqlite":
-        s = open_store(f"sqlite:///{tmp_path / 'logs.db'}")
-        yield s
-        s.close()
+        yield f"sqlite:///{tmp_path / 'logs.db'}"
         return
     with postgres_schema_url() as url:
-        s = open_store(url)
-        yield s
-        s.close()
+        yield url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[LogStore]:
+    s = open_store(store_url)
+    yield s
+    s.close()
