@@ -29,9 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from aiagents.retrieval import CachedEmbedder, evaluate_run, get_embedder  # noqa: E402
-from aiagents.retrieval.beir import document_text, iter_corpus, load_judged_qrels, load_queries  # noqa: E402
+from aiagents.retrieval.beir import document_text  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
+from scifact import DEFAULT_FOLDER, load_test  # noqa: E402
 
 console = Console(stderr=True)
 NAMES = {"minilm-st": "sentence-transformers (PyTorch)", "minilm-fp32": "ONNX fp32", "minilm-int8": "ONNX int8"}
@@ -65,19 +66,14 @@ def dense_ndcg(embedder, docs: list, queries: dict[str, str], qrels: dict) -> fl
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "scifact"))
+    ap.add_argument("--data", default=str(DEFAULT_FOLDER))
     ap.add_argument("--sample", type=int, default=256, help="documents per throughput round")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--skip-ndcg", action="store_true", help="speed and cosine only (no whole-corpus embedding)")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "embedders.json"))
     args = ap.parse_args()
-    data = Path(args.data)
-    if not (data / "corpus.jsonl").exists():
-        sys.exit(f"no SciFact corpus at {data}: pass --data (see ../shared/data/README.md)")
-    docs = list(iter_corpus(data / "corpus.jsonl"))
-    qrels = load_judged_qrels(data / "qrels" / "test.tsv")
-    all_queries = load_queries(data / "queries.jsonl")
-    queries = {q: all_queries[q] for q in qrels}
+    scifact = load_test(args.data)
+    docs, qrels, queries = scifact.documents(), scifact.qrels, scifact.queries
     sample = [document_text(d.title, d.text) for d in docs[: args.sample]]
     query_texts = list(queries.values())
 

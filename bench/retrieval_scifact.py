@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import os
 import platform
@@ -38,25 +37,20 @@ from aiagents.retrieval import (  # noqa: E402
     get_embedder,
     open_index,
 )
-from aiagents.retrieval.beir import document_text, iter_corpus, load_judged_qrels, load_queries  # noqa: E402
+from aiagents.retrieval.beir import document_text  # noqa: E402
 from aiagents.retrieval.evaluate import build_beir_index, run_queries  # noqa: E402
 from aiagents.retrieval.fusion import rrf, weighted_fusion  # noqa: E402
 from aiagents.retrieval.index import point_id  # noqa: E402
 from aiagents.retrieval.types import Chunk  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
+from scifact import DEFAULT_FOLDER, load_test  # noqa: E402
 
 console = Console(stderr=True)
 
 
 def pct(values: list[float], q: int) -> float:
     return float(statistics.quantiles(values, n=100, method="inclusive")[q - 1])
-
-
-def split(qids: list[str]) -> tuple[list[str], list[str]]:
-    """A fixed half/half split of the query ids (by a hash, so neither half is an id range)."""
-    a = [q for q in qids if hashlib.sha256(q.encode()).digest()[0] % 2 == 0]
-    return a, [q for q in qids if q not in set(a)]
 
 
 def ndcg(run: dict[str, list[str]], qrels: dict, qids: list[str]) -> float:
@@ -77,16 +71,13 @@ def fuse_run(cands: dict, cfg: dict, to_doc: dict[str, str]) -> dict[str, list[s
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "scifact"))
+    ap.add_argument("--data", default=str(DEFAULT_FOLDER))
     ap.add_argument("--skip-50k", action="store_true")
     ap.add_argument("--embed-sample", type=int, default=256, help="documents per embedder throughput run")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "retrieval_scifact.json"))
     args = ap.parse_args()
-    data = Path(args.data)
-    corpus_path = data / "corpus.jsonl"
-    qrels = load_judged_qrels(data / "qrels" / "test.tsv")
-    all_queries = load_queries(data / "queries.jsonl")
-    queries = {q: all_queries[q] for q in qrels}
+    scifact = load_test(args.data)
+    corpus_path, qrels, queries = scifact.corpus_path, scifact.qrels, scifact.queries
     results: dict = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_avg": os.getloadavg()},
         "queries": len(queries),
@@ -135,7 +126,7 @@ def main() -> None:
 
     # 4. BM25: fast paths against rank-bm25 on the same tokens ---------------------------------
     tok = Tokenizer()
-    docs = list(iter_corpus(corpus_path))
+    docs = scifact.documents()
     doc_ids = [d.id for d in docs]
     corpus_terms = tok.many(document_text(d.title, d.text) for d in docs)
     query_terms = [tok(t) for t in queries.values()]

@@ -16,7 +16,6 @@ dense search is exact over the corpus vectors (cached by content hash), and fusi
 from __future__ import annotations
 
 import argparse
-import hashlib
 import itertools
 import json
 import os
@@ -32,19 +31,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from aiagents.retrieval import BM25Params, CachedEmbedder, SparseBM25, Tokenizer, get_embedder  # noqa: E402
-from aiagents.retrieval.beir import document_text, iter_corpus, load_judged_qrels, load_queries  # noqa: E402
+from aiagents.retrieval.beir import document_text  # noqa: E402
 from aiagents.retrieval.fusion import dbsf, rrf, weighted_fusion  # noqa: E402
 from aiagents.retrieval.metrics import ndcg_at_k  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
+from scifact import DEFAULT_FOLDER, load_test, split  # noqa: E402
 
 console = Console(stderr=True)
 DEPTH = 200  # candidates kept per list before the grid cuts them
-
-
-def split(qids: list[str]) -> tuple[list[str], list[str]]:
-    a = [q for q in qids if hashlib.sha256(q.encode()).digest()[0] % 2 == 0]
-    return a, [q for q in qids if q not in set(a)]
 
 
 TOKENIZERS = {
@@ -81,18 +76,15 @@ def fuse(bm25: list[tuple[int, float]], dense: list[tuple[int, float]], cfg: dic
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "scifact"))
+    ap.add_argument("--data", default=str(DEFAULT_FOLDER))
     ap.add_argument("--embedder", default="minilm")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "retrieval_tuning.json"))
     args = ap.parse_args()
-    data = Path(args.data)
-    if not (data / "corpus.jsonl").exists():
-        sys.exit(f"no SciFact corpus at {data}: pass --data (see ../shared/data/README.md)")
-    docs = list(iter_corpus(data / "corpus.jsonl"))
+    scifact = load_test(args.data)
+    docs = scifact.documents()
     texts = [document_text(d.title, d.text) for d in docs]
     doc_ids = [d.id for d in docs]
-    qrels = load_judged_qrels(data / "qrels" / "test.tsv")
-    all_queries = load_queries(data / "queries.jsonl")
+    qrels, all_queries = scifact.qrels, scifact.queries
     qids = sorted(qrels)
     half_a, half_b = split(qids)
     rel = qrels
