@@ -2,8 +2,8 @@
 
     python bench/retrieval_tuning.py [--data ../shared/data/scifact] [--embedder minilm]
 
-The 300 test queries are split in two fixed halves (by a hash of the query id, as in
-bench/retrieval_scifact.py). Every configuration of the grid (tokeniser, BM25 k1 and b, fusion method
+The 300 test queries are split in two fixed halves (by a hash of the query id, in
+bench/scifact.py). Every configuration of the grid (tokeniser, BM25 k1 and b, fusion method
 and its weight or k, candidates per list) is scored on each half; the best configuration on one half is
 reported on the other half only, and the cross-validated nDCG@10 is the two held-out halves' figures
 weighted by their sizes: no query's labels choose the configuration its figure comes from. The
