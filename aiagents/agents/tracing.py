@@ -23,7 +23,6 @@ from aiagents.tracing import attributes as oi
 __all__ = ["RunScope", "run_scope", "ensure_processor", "RunAttributesProcessor", "AGENT_OPERATION"]
 
 AGENT_OPERATION = "invoke_agent"
-_OPERATION = "gen_ai.operation.name"  # OpenTelemetry GenAI semantic convention, set by pydantic-ai
 
 
 @dataclass(kw_only=True)
@@ -53,7 +52,7 @@ class RunAttributesProcessor(SpanProcessor):
         for key, value in scope.attributes.items():
             if value is not None:
                 span.set_attribute(key, value)
-        if scope.span_id is None and (span.attributes or {}).get(_OPERATION) == AGENT_OPERATION:
+        if scope.span_id is None and (span.attributes or {}).get(oi.GEN_AI_OPERATION) == AGENT_OPERATION:
             ctx = span.get_span_context()
             scope.trace_id, scope.span_id = f"{ctx.trace_id:032x}", f"{ctx.span_id:016x}"
             span.set_attribute(oi.SPAN_KIND, oi.AGENT)

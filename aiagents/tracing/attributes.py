@@ -1,4 +1,4 @@
-"""OpenInference attribute names, aliased once for the framework's own spans."""
+"""OpenInference attribute names, aliased once for the framework's own spans (and the one GenAI name it reads)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ __all__ = [
     "PROMPT_ID",
     "MESSAGE_ROLE",
     "MESSAGE_CONTENT",
+    "GEN_AI_OPERATION",
 ]
 
 CHAIN = OpenInferenceSpanKindValues.CHAIN.value
@@ -70,3 +71,7 @@ PROMPT_TEMPLATE_VARIABLES = SpanAttributes.LLM_PROMPT_TEMPLATE_VARIABLES
 PROMPT_ID = SpanAttributes.PROMPT_ID
 MESSAGE_ROLE = MessageAttributes.MESSAGE_ROLE
 MESSAGE_CONTENT = MessageAttributes.MESSAGE_CONTENT
+
+GEN_AI_OPERATION = "gen_ai.operation.name"
+"""OpenTelemetry's GenAI semantic convention: pydantic-ai sets it on each of its spans ('invoke_agent', 'chat',
+'execute_tool'); OpenInference spans do not carry it."""

@@ -14,6 +14,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcess
 
 from aiagents.secrets import scrubber
 from aiagents.settings import Settings, get_settings
+from aiagents.tracing.attributes import GEN_AI_OPERATION
 from aiagents.tracing.keeper import TraceKeeper
 from aiagents.tracing.light_span import SpanPipeline, set_pipeline
 from aiagents.tracing.sampling import SamplerSwitch, head_sampler
@@ -24,7 +25,6 @@ __all__ = ["DEFAULT_PHOENIX_URL", "Tracing", "setup", "current_tracing", "phoeni
 
 DEFAULT_PHOENIX_URL = "http://127.0.0.1:6006"
 _PROJECT_NAME = "openinference.project.name"  # openinference.semconv.resource.ResourceAttributes.PROJECT_NAME
-_GEN_AI_OPERATION = "gen_ai.operation.name"  # set by pydantic-ai on each of its spans (GenAI semantic conventions)
 
 
 @dataclass(kw_only=True)
@@ -77,7 +77,7 @@ class _GenAISpanProcessor(OpenInferenceSpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         attributes = span.attributes
-        if attributes and _GEN_AI_OPERATION in attributes:
+        if attributes and GEN_AI_OPERATION in attributes:
             super().on_end(span)
 
 
